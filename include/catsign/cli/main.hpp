@@ -1,0 +1,9 @@
+// The catsign command line: parses arguments and dispatches to one subcommand.
+#pragma once
+
+namespace catsign::cli {
+
+// Returns the process exit code (DESIGN.md §4); prints one line to stderr on failure.
+int main(int argc, char** argv);
+
+}  // namespace catsign::cli

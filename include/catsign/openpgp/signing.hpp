@@ -1,0 +1,60 @@
+// Making signatures with a Signer: documents, certifications and revocations. Every RSA
+// signature the signer returns is verified with the public key before it is used, so a faulty
+// token can never yield a published bad signature.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "catsign/openpgp/document_hasher.hpp"
+#include "catsign/openpgp/public_key.hpp"
+#include "catsign/openpgp/rsa_verifier.hpp"
+#include "catsign/openpgp/signature.hpp"
+#include "catsign/signer.hpp"
+
+namespace catsign::openpgp {
+
+struct SignOptions {
+  HashAlgorithm hash = HashAlgorithm::sha256;
+  std::uint32_t creation_time = 0;  // 0: now
+  std::vector<Notation> notations;  // hashed, human-readable (DESIGN §4)
+};
+
+// A Signer bound to the OpenPGP identity of its key (the certificate's public-key packet).
+class OpenPgpKey {
+ public:
+  // Throws Error(refused) when the signer's RSA key is not the one in `key`: the wrong token or
+  // the wrong certificate, named by fingerprint.
+  OpenPgpKey(Signer& signer, PublicKey key);
+
+  const PublicKey& public_key() const noexcept { return key_; }
+  const Fingerprint& fingerprint() const noexcept { return fingerprint_; }
+
+  // Completes a document signature over what `hasher` has been fed.
+  Signature sign_document(DocumentHasher&& hasher, const SignOptions& options);
+  // Positive certification (0x13) of `user_id`: key flags, preferred hashes, issuer
+  // fingerprint (RFC 4880 §5.2.3.21, §5.2.3.8, RFC 9580 §5.2.3.35).
+  Signature certify_user_id(std::string_view user_id, std::uint8_t key_flags,
+                            const SignOptions& options);
+  // Key revocation (0x20) with a reason (RFC 4880 §5.2.3.23).
+  Signature revoke_key(RevocationReason reason, std::string_view text, const SignOptions& options);
+
+ private:
+  Signature finish(SignatureType type, std::vector<Subpacket> hashed, DocumentHasher&& hasher,
+                   const SignOptions& options);
+  Signer& signer_;
+  PublicKey key_;
+  Fingerprint fingerprint_;
+  RsaVerifier verifier_;
+};
+
+// The transferable public key catsign publishes: key, user ID, positive self-certification.
+Bytes make_certificate(OpenPgpKey& key, std::string_view user_id, const SignOptions& options);
+
+// The hash-input prefix for a key (0x99, length, body) and a user ID (0xB4, length, id), used
+// by certifications and revocations (RFC 4880 §5.2.4).
+void hash_key(DocumentHasher& hasher, const PublicKey& key);
+void hash_user_id(DocumentHasher& hasher, std::string_view user_id);
+
+}  // namespace catsign::openpgp

@@ -1,0 +1,35 @@
+// Byte strings and their hex form. Knows nothing of the product.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace catsign {
+
+using Bytes = std::vector<std::uint8_t>;
+using ByteView = std::span<const std::uint8_t>;
+
+inline ByteView as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// Lowercase hex.
+std::string to_hex(ByteView bytes);
+// Accepts upper- and lowercase; throws Error(malformed) on odd length or a non-hex digit.
+Bytes from_hex(std::string_view hex);
+
+// Big-endian append helpers used by every packet writer.
+inline void put_u8(Bytes& out, std::uint8_t v) { out.push_back(v); }
+inline void put_u16(Bytes& out, std::uint16_t v) {
+  out.push_back(static_cast<std::uint8_t>(v >> 8));
+  out.push_back(static_cast<std::uint8_t>(v));
+}
+inline void put_u32(Bytes& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+inline void put_bytes(Bytes& out, ByteView v) { out.insert(out.end(), v.begin(), v.end()); }
+
+}  // namespace catsign

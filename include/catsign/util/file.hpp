@@ -1,0 +1,66 @@
+// Files: an owning descriptor, whole-file reads with a size cap, chunked reads, and atomic
+// replacement (temporary name in the same folder, fsync, rename, fsync of the folder), so a
+// reader never sees a half-written signature or certificate.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "catsign/util/bytes.hpp"
+
+namespace catsign {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) reset(o.release());
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  int release() noexcept {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1) noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+// Reads a whole file of at most max_size bytes; Error(io) names the path and the reason.
+Bytes read_file(const std::filesystem::path& path, std::uint64_t max_size);
+
+// Calls sink for each chunk of the file, in order, until EOF. Memory stays bounded.
+void read_file_chunks(const std::filesystem::path& path,
+                      const std::function<void(ByteView)>& sink);
+void read_fd_chunks(int fd, const std::string& name, const std::function<void(ByteView)>& sink);
+
+// Writes `path` atomically. `produce` is given a writer; everything it writes lands in a
+// temporary file in the same folder, which is fsynced and renamed over `path` only if
+// `produce` returns normally. On any failure the temporary file is removed and `path` is
+// untouched. `mode` is applied to the new file.
+class FileWriter {
+ public:
+  virtual ~FileWriter() = default;
+  virtual void write(ByteView data) = 0;
+  void write(std::string_view text) { write(as_bytes(text)); }
+};
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(FileWriter&)>& produce, mode_t mode = 0644);
+void write_file_atomically(const std::filesystem::path& path, ByteView contents,
+                           mode_t mode = 0644);
+
+}  // namespace catsign

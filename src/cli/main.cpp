@@ -1,0 +1,7 @@
+#include "catsign/cli/main.hpp"
+
+namespace catsign::cli {
+
+int main(int, char**) { return 0; }
+
+}  // namespace catsign::cli

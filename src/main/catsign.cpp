@@ -1,0 +1,3 @@
+#include "catsign/cli/main.hpp"
+
+int main(int argc, char** argv) { return catsign::cli::main(argc, argv); }
