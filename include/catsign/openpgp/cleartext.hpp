@@ -14,7 +14,8 @@ namespace catsign::openpgp {
 // line and one blank line (as OpenCSW's tools expect), dash-escapes lines that begin with '-'
 // or "From ", and feeds the hasher the canonical text: trailing spaces and tabs removed, lines
 // joined by CR LF, no line ending after the last line (RFC 4880 §7.1). Each output line ends
-// in LF; a CR before the LF is taken as part of the line ending.
+// in LF; a CR before the LF is taken as part of the line ending. Trailing blanks, which the
+// signature does not cover, are left out of the output too.
 class CleartextWriter {
  public:
   CleartextWriter(FileWriter& out, HashAlgorithm hash);

@@ -1,0 +1,113 @@
+#include "catsign/openpgp/signing.hpp"
+
+#include <ctime>
+
+#include "catsign/error.hpp"
+
+namespace catsign::openpgp {
+
+namespace {
+
+std::uint32_t now_or(std::uint32_t t) {
+  return t != 0 ? t : static_cast<std::uint32_t>(std::time(nullptr));
+}
+
+std::string describe_rsa(const RsaPublicKey& k) {
+  ByteView n = strip_leading_zeros(k.n);
+  return "RSA-" + std::to_string(n.size() * 8) + " key with modulus " +
+         to_hex(n.first(std::min<std::size_t>(8, n.size()))) + "...";
+}
+
+}  // namespace
+
+void hash_key(DocumentHasher& hasher, const PublicKey& key) {
+  // RFC 4880 §5.2.4: 0x99, two-octet length, then the public-key packet body.
+  Bytes body = key.body();
+  Bytes prefix{0x99};
+  put_u16(prefix, static_cast<std::uint16_t>(body.size()));
+  hasher.update(prefix);
+  hasher.update(body);
+}
+
+void hash_user_id(DocumentHasher& hasher, std::string_view user_id) {
+  // RFC 4880 §5.2.4: 0xB4, four-octet length, then the User ID.
+  Bytes prefix{0xB4};
+  put_u32(prefix, static_cast<std::uint32_t>(user_id.size()));
+  hasher.update(prefix);
+  hasher.update(as_bytes(user_id));
+}
+
+OpenPgpKey::OpenPgpKey(Signer& signer, PublicKey key)
+    : signer_(signer), key_(std::move(key)), fingerprint_(key_.fingerprint()), verifier_(key_.rsa) {
+  RsaPublicKey token_key{Bytes(strip_leading_zeros(signer.public_key().n).begin(),
+                               strip_leading_zeros(signer.public_key().n).end()),
+                         Bytes(strip_leading_zeros(signer.public_key().e).begin(),
+                               strip_leading_zeros(signer.public_key().e).end())};
+  if (!(token_key == key_.rsa))
+    throw Error(Errc::refused, "the key on the token (" + describe_rsa(token_key) +
+                                   ") is not the key of certificate " + format_fingerprint(fingerprint_) +
+                                   ": insert the right token or configure its certificate");
+}
+
+Signature OpenPgpKey::finish(SignatureType type, std::vector<Subpacket> hashed, DocumentHasher&& hasher,
+                             const SignOptions& options) {
+  if (hasher.hash() != options.hash) throw Error(Errc::internal, "hasher and options disagree on the hash");
+  Signature sig;
+  sig.type = type;
+  sig.hash = options.hash;
+  // Creation time and issuer fingerprint are hashed (RFC 9580 §5.2.3.11, §5.2.3.35); the key
+  // ID goes unhashed too, for older clients that look only for it (RFC 4880 §5.2.3.5).
+  sig.hashed.push_back(creation_time_subpacket(now_or(options.creation_time)));
+  sig.hashed.push_back(issuer_fingerprint_subpacket(fingerprint_));
+  for (Subpacket& s : hashed) sig.hashed.push_back(std::move(s));
+  for (const Notation& n : options.notations) sig.hashed.push_back(notation_subpacket(n));
+  sig.unhashed.push_back(issuer_key_id_subpacket(key_.key_id()));
+
+  Bytes digest = hasher.finish(sig);
+  sig.hash_left16 = {digest[0], digest[1]};
+  Bytes raw = signer_.sign_digest(options.hash, digest);
+  // A faulty token must never yield a published bad signature: check before anyone sees it.
+  if (!verifier_.verify(options.hash, digest, raw))
+    throw Error(Errc::token, "the token returned a signature that does not verify with key " +
+                                 format_fingerprint(fingerprint_) +
+                                 "; nothing was written: check the token and try again");
+  ByteView s = strip_leading_zeros(raw);
+  sig.rsa_signature.assign(s.begin(), s.end());
+  return sig;
+}
+
+Signature OpenPgpKey::sign_document(DocumentHasher&& hasher, const SignOptions& options) {
+  SignatureType type = hasher.type();
+  if (type != SignatureType::binary && type != SignatureType::text)
+    throw Error(Errc::internal, "document signatures are binary or text");
+  return finish(type, {}, std::move(hasher), options);
+}
+
+Signature OpenPgpKey::certify_user_id(std::string_view user_id, std::uint8_t key_flags,
+                                      const SignOptions& options) {
+  DocumentHasher hasher(options.hash, SignatureType::positive_certification);
+  hash_key(hasher, key_);
+  hash_user_id(hasher, user_id);
+  return finish(SignatureType::positive_certification,
+                {key_flags_subpacket(key_flags),
+                 preferred_hash_subpacket({HashAlgorithm::sha512, HashAlgorithm::sha256})},
+                std::move(hasher), options);
+}
+
+Signature OpenPgpKey::revoke_key(RevocationReason reason, std::string_view text,
+                                 const SignOptions& options) {
+  DocumentHasher hasher(options.hash, SignatureType::key_revocation);
+  hash_key(hasher, key_);
+  return finish(SignatureType::key_revocation, {revocation_reason_subpacket(reason, text)},
+                std::move(hasher), options);
+}
+
+Bytes make_certificate(OpenPgpKey& key, std::string_view user_id, const SignOptions& options) {
+  Signature self = key.certify_user_id(user_id, kKeyFlagCertify | kKeyFlagSign, options);
+  Bytes out = key.public_key().packet();
+  put_bytes(out, encode_packet(PacketTag::user_id, as_bytes(user_id)));
+  put_bytes(out, self.packet());
+  return out;
+}
+
+}  // namespace catsign::openpgp

@@ -1,0 +1,26 @@
+// An in-memory RSA key behind the Signer seam, for tests of the OpenPGP layer without a token.
+#pragma once
+
+#include <memory>
+
+#include "catsign/signer.hpp"
+
+namespace catsign::testing {
+
+class MemorySigner : public Signer {
+ public:
+  explicit MemorySigner(std::size_t bits = 2048);
+  ~MemorySigner() override;
+  const RsaPublicKey& public_key() const override { return public_key_; }
+  Bytes sign_digest(HashAlgorithm hash, ByteView digest) override;
+  // Makes the next signatures wrong, as a faulty token would.
+  void corrupt_signatures(bool on) { corrupt_ = on; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  RsaPublicKey public_key_;
+  bool corrupt_ = false;
+};
+
+}  // namespace catsign::testing
