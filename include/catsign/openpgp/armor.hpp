@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catsign/util/bytes.hpp"
 
@@ -30,6 +31,10 @@ bool looks_armored(ByteView data);
 // Bad Base64, a CRC mismatch, a missing or mismatched END line, or an unknown label is
 // refused with Error(malformed) naming the line.
 Dearmored dearmor(std::string_view text);
+
+// Every armored block in `text`, in order (a keyring made by concatenating .asc files);
+// only blank lines may come before, between and after them. Errors as for dearmor.
+std::vector<Dearmored> dearmor_all(std::string_view text);
 
 // Binary input passes through; armored input is decoded and must be of `expected` kind.
 Bytes dearmor_if_needed(ByteView data, ArmorKind expected);

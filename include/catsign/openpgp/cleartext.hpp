@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "catsign/openpgp/document_hasher.hpp"
 #include "catsign/openpgp/signature.hpp"
@@ -34,6 +35,9 @@ class CleartextWriter {
 
 struct CleartextMessage {
   HashAlgorithm hash = HashAlgorithm::sha256;  // from the Hash: header (default MD5 refused)
+  // Every accepted hash the Hash: header(s) name, in order (hash is the first); a signature
+  // must use one of them.
+  std::vector<HashAlgorithm> hashes;
   std::string text;   // the signed text, dash-escaping removed, lines joined by LF
   Bytes signature;    // the binary signature packets from the armored block
 };
