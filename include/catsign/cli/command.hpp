@@ -1,0 +1,17 @@
+// How subcommands plug into the catsign command line: each src/cli/<name>.cpp registers one
+// CLI11 subcommand whose callback does the work and sets the exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace catsign::cli {
+
+struct Context {
+  int exit_code = 0;
+};
+
+void register_keygen(CLI::App& app, Context& ctx);
+void register_sign(CLI::App& app, Context& ctx);
+void register_verify(CLI::App& app, Context& ctx);
+
+}  // namespace catsign::cli

@@ -1,0 +1,38 @@
+// One-shot access to a configured key on the token, for keygen, sign and sign-packages: open
+// the token, read the PIN (once), log in, and bind the token's key to its OpenPGP certificate.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "catsign/config.hpp"
+#include "catsign/openpgp/certificate.hpp"
+#include "catsign/openpgp/signing.hpp"
+#include "catsign/token/token.hpp"
+
+namespace catsign::cli {
+
+class SigningSession {
+ public:
+  // Opens the token named by the key's URI and logs in with a PIN from `pin_fd` or the
+  // terminal. The PIN is wiped as soon as the login is done; core dumps are off before it is
+  // read.
+  SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd);
+
+  token::Token& token() noexcept { return token_; }
+
+  // The token's key bound to the configured certificate; refuses a mismatch (the wrong token
+  // inserted, or the wrong certificate configured) with both named.
+  openpgp::OpenPgpKey& key();
+
+ private:
+  const KeyConfig& key_config_;
+  token::Token token_;
+  std::unique_ptr<openpgp::OpenPgpKey> key_;
+};
+
+// Reads a certificate file (armored or binary) with a clear error naming the file.
+openpgp::Certificate read_certificate(const std::filesystem::path& path);
+
+}  // namespace catsign::cli

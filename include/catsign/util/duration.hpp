@@ -1,0 +1,17 @@
+// Durations as operators write them in the config and on the command line: "7d", "24h",
+// "90m", "30s", or combinations such as "1d12h".
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace catsign {
+
+// Throws Error(usage) naming the text when it is not a positive duration.
+std::chrono::seconds parse_duration(std::string_view text);
+
+// "6d 23h", "5h 2m", "42s": for status lines.
+std::string format_duration(std::chrono::seconds d);
+
+}  // namespace catsign

@@ -1,0 +1,98 @@
+// catsign sign: one-shot signing on the token, no daemon, for emergency re-signing. Several
+// files take one PIN entry and one login. Each file is read once, in bounded memory, and each
+// output is written atomically.
+#include <cstdio>
+
+#include "catsign/cli/command.hpp"
+#include "catsign/cli/signing_session.hpp"
+#include "catsign/error.hpp"
+#include "catsign/openpgp/armor.hpp"
+#include "catsign/openpgp/cleartext.hpp"
+#include "catsign/util/file.hpp"
+
+namespace catsign::cli {
+
+namespace {
+
+struct SignCommandOptions {
+  std::string config = kDefaultConfigPath;
+  std::optional<std::string> key;
+  bool clearsign = false;
+  bool binary = false;
+  std::string hash = "sha256";
+  std::string output;
+  std::optional<int> pin_fd;
+  std::vector<std::string> files;
+};
+
+std::filesystem::path output_for(const SignCommandOptions& o, const std::string& file) {
+  if (!o.output.empty()) return o.output;
+  return file + (o.clearsign ? ".signed" : o.binary ? ".sig" : ".asc");
+}
+
+void sign_one(openpgp::OpenPgpKey& key, const SignCommandOptions& o, const openpgp::SignOptions& options,
+              const std::string& file, const std::filesystem::path& out) {
+  if (o.clearsign) {
+    write_file_atomically(out, [&](FileWriter& w) {
+      openpgp::CleartextWriter writer(w, options.hash);
+      read_file_chunks(file, [&](ByteView chunk) { writer.update(chunk); });
+      writer.write_signature(key.sign_document(writer.finish_text(), options));
+    });
+    return;
+  }
+  openpgp::DocumentHasher hasher(options.hash, openpgp::SignatureType::binary);
+  read_file_chunks(file, [&](ByteView chunk) { hasher.update(chunk); });
+  Bytes packet = key.sign_document(std::move(hasher), options).packet();
+  if (o.binary) {
+    write_file_atomically(out, packet);
+  } else {
+    write_file_atomically(out, as_bytes(openpgp::armor(openpgp::ArmorKind::signature, packet)));
+  }
+}
+
+int run_sign(const SignCommandOptions& o) {
+  if (o.clearsign && o.binary)
+    throw Error(Errc::usage, "--clearsign and --binary exclude each other: a cleartext signature is always armored");
+  if (!o.output.empty() && o.files.size() != 1)
+    throw Error(Errc::usage, "--output needs exactly one FILE; without it each FILE gets FILE.asc, .sig or .signed");
+  // Check every input before asking for the PIN, so a typo costs no login.
+  for (const std::string& f : o.files) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(f, ec))
+      throw Error(Errc::usage, f + " is not a readable regular file: nothing was signed");
+  }
+  Config config = load_config(o.config);
+  SigningSession session(config, config.key(o.key), o.pin_fd);
+  openpgp::OpenPgpKey& key = session.key();
+  openpgp::SignOptions options;
+  if (o.hash == "sha512") options.hash = HashAlgorithm::sha512;
+  for (const std::string& f : o.files) {
+    std::filesystem::path out = output_for(o, f);
+    sign_one(key, o, options, f, out);
+    std::printf("signed %s -> %s\n", f.c_str(), out.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_sign(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<SignCommandOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "sign",
+      "Sign files on the token without the daemon (emergency re-signing). Writes FILE.asc (armored detached) by "
+      "default, FILE.sig with --binary, FILE.signed with --clearsign. One PIN entry signs all FILEs.");
+  cmd->add_option("--config", o->config, "configuration file")->capture_default_str();
+  cmd->add_option("--key", o->key, "key name in the config; default: the only key, or [catalogs] key");
+  cmd->add_flag("--clearsign", o->clearsign, "write a cleartext-signed copy (what pkgutil needs for a catalog)");
+  cmd->add_flag("--binary", o->binary, "write a binary detached signature instead of an armored one");
+  cmd->add_option("--hash", o->hash, "hash algorithm (SHA-1 is never used)")
+      ->check(CLI::IsMember({"sha256", "sha512"}))
+      ->capture_default_str();
+  cmd->add_option("--output,-o", o->output, "output file (only with a single FILE)");
+  cmd->add_option("--pin-fd", o->pin_fd, "read the user PIN from this file descriptor instead of the terminal");
+  cmd->add_option("FILE", o->files, "files to sign")->required();
+  cmd->callback([o, &ctx] { ctx.exit_code = run_sign(*o); });
+}
+
+}  // namespace catsign::cli

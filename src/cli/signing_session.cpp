@@ -1,0 +1,55 @@
+#include "catsign/cli/signing_session.hpp"
+
+#include "catsign/error.hpp"
+#include "catsign/token/pin.hpp"
+#include "catsign/util/file.hpp"
+
+namespace catsign::cli {
+
+namespace {
+
+token::Token open_and_login(const Config& config, const KeyConfig& key, std::optional<int> pin_fd) {
+  token::disable_core_dumps();
+  token::Token t = token::Token::open(config.token.module, key.uri);
+  token::PinState state = t.pin_state();
+  SecureString pin;
+  if (!state.protected_path) {
+    pin = token::read_pin("PIN for token '" + t.identity().label + "': ", pin_fd);
+  } else if (!pin_fd) {
+    std::fprintf(stderr, "catsign: enter the PIN on the token's PIN pad\n");
+  }
+  t.login(pin);
+  return t;
+}
+
+}  // namespace
+
+openpgp::Certificate read_certificate(const std::filesystem::path& path) {
+  Bytes data = read_file(path, 1 << 20);
+  try {
+    return openpgp::parse_certificate(data);
+  } catch (const Error& e) {
+    throw Error(e.code(), path.string() + ": " + e.what());
+  }
+}
+
+SigningSession::SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd)
+    : key_config_(key), token_(open_and_login(config, key, pin_fd)) {}
+
+openpgp::OpenPgpKey& SigningSession::key() {
+  if (!key_) {
+    openpgp::Certificate cert = read_certificate(key_config_.certificate);
+    if (cert.revoked())
+      throw Error(Errc::refused, "certificate " + key_config_.certificate.string() + " (" +
+                                     openpgp::format_fingerprint(cert.fingerprint) +
+                                     ") is revoked: generate a new key with catsign keygen");
+    try {
+      key_ = std::make_unique<openpgp::OpenPgpKey>(token_.signer(), cert.key);
+    } catch (const Error& e) {
+      throw Error(e.code(), "key '" + key_config_.name + "' (" + key_config_.certificate.string() + "): " + e.what());
+    }
+  }
+  return *key_;
+}
+
+}  // namespace catsign::cli
