@@ -84,12 +84,13 @@ Signature parse_signature(ByteView body) {
   if (sig.rsa_signature.empty()) r.fail("the RSA signature is zero");
 
   // What is hashed is re-encoded from the parsed subpackets (Signature::hashed_part), so the
-  // area must be in the one encoding catsign writes: the shortest length form.
+  // area must be in the one encoding catsign writes: the shortest length form of §5.2.3.1.
+  // (GnuPG also switches to five octets from 8384; no signature it makes has such a subpacket.)
   const Bytes reencoded = encode_subpackets(sig.hashed);
   if (!std::equal(reencoded.begin(), reencoded.end(), hashed_raw.begin(), hashed_raw.end())) {
     throw Error(Errc::unsupported,
-                "the signature's hashed subpackets use non-minimal length encodings, which "
-                "catsign does not verify");
+                "the signature's hashed subpackets use a length encoding that is not the "
+                "shortest form, which catsign does not verify");
   }
   return sig;
 }
