@@ -49,19 +49,19 @@ class ByteReader {
     pos_ += n;
     return v;
   }
-  // An MPI (RFC 4880 §3.2): two-octet bit count, then (bits + 7) / 8 octets. With `canonical`
-  // the bit count must be exact (no leading zero bits), as any key whose fingerprint we compute
-  // by re-encoding must be; otherwise leading zero octets are dropped.
+  // An MPI (RFC 4880 §3.2): two-octet bit count, then (bits + 7) / 8 octets. The bit count
+  // must be exact (no leading zero bits). Without `canonical`, whole leading zero octets are
+  // tolerated (old writers counted them) and dropped; a key, whose fingerprint is computed by
+  // re-encoding, must be canonical.
   Bytes mpi(const char* field, bool canonical) {
     const std::size_t bits = u16(field);
     const std::size_t len = (bits + 7) / 8;
     ByteView v = take(len, field);
-    if (canonical) {
-      if (bits == 0) fail(std::string(field) + " is zero");
-      const unsigned top_bits = static_cast<unsigned>((bits - 1) % 8);  // index of the top bit
-      if ((v[0] >> top_bits) != 1) {
-        fail(std::string(field) + " has a bit count that does not match its value");
-      }
+    if (bits == 0) fail(std::string(field) + " is zero");
+    const unsigned top_bit = static_cast<unsigned>((bits - 1) % 8);  // index of the top bit
+    const bool leading_zero_octet = !canonical && v[0] == 0;
+    if (!leading_zero_octet && (v[0] >> top_bit) != 1) {
+      fail(std::string(field) + " has a bit count that does not match its value");
     }
     std::size_t skip = 0;
     while (skip < v.size() && v[skip] == 0) ++skip;

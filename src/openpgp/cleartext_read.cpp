@@ -112,10 +112,10 @@ CleartextMessage parse_cleartext(std::string_view message) {
   std::size_t signature_line = 0;
   std::size_t signature_start = 0;
   while (lines.next(line)) {
-    std::string_view content = line;
-    if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+    // Trailing spaces and tabs are not signed (§7.1), so they are not part of the text.
+    std::string_view content = strip_trailing_blanks(line);
     if (!content.empty() && content.front() == '-') {
-      if (strip_trailing_blanks(content) == kBeginSignature) {
+      if (content == kBeginSignature) {
         signature_line = lines.number();
         signature_start = lines.start();
         break;

@@ -38,7 +38,8 @@ struct CleartextMessage {
   // Every accepted hash the Hash: header(s) name, in order (hash is the first); a signature
   // must use one of them.
   std::vector<HashAlgorithm> hashes;
-  std::string text;   // the signed text, dash-escaping removed, lines joined by LF
+  std::string text;   // the signed text, dash-escaping removed, lines joined by LF; trailing
+                      // spaces and tabs are dropped, as they are not signed (RFC 4880 §7.1)
   Bytes signature;    // the binary signature packets from the armored block
 };
 
