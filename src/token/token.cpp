@@ -158,7 +158,28 @@ CK_ATTRIBUTE attr(CK_ATTRIBUTE_TYPE type, void* value, std::size_t size) {
   return CK_ATTRIBUTE{type, value, static_cast<CK_ULONG>(size)};
 }
 
+std::string unblock_hint(const std::string& label, const std::string& module_path) {
+  return "unblock it with the SO PIN (pkcs11-tool --module " + module_path + " --token-label " + label +
+         " --login --login-type so --init-pin)";
+}
+
 }  // namespace
+
+std::optional<Error> login_blocker(const PinState& state, const std::string& token_label,
+                                   const std::string& module_path) {
+  if (state.locked) {
+    return Error(Errc::refused, "the user PIN of token " + quoted(token_label) + " is locked: " +
+                                    unblock_hint(token_label, module_path));
+  }
+  if (state.final_try) {
+    return Error(Errc::refused, "token " + quoted(token_label) +
+                                    " has one PIN try left: refusing to spend it automatically; log in once "
+                                    "by hand with the right PIN (pkcs11-tool --module " + module_path +
+                                    " --token-label " + token_label +
+                                    " --login --test) to reset the counter, then unlock again");
+  }
+  return std::nullopt;
+}
 
 // ------------------------------------------------------------------------------------------------
 
@@ -291,16 +312,9 @@ void Token::login(const SecureString& pin) {
     // libp11 answers success to a second PKCS11_login whatever the PIN: refuse instead.
     throw Error(Errc::usage, "already logged in to token " + tok + "; lock first to log in again");
   }
-  const std::string unblock = "unblock it with the SO PIN (pkcs11-tool --module " + st.module_path +
-                              " --token-label " + st.label() + " --login --login-type so --init-pin)";
+  const std::string unblock = unblock_hint(st.label(), st.module_path);
   PinState before = pin_state();
-  if (before.locked) throw TokenError(CKR_PIN_LOCKED, "the user PIN of token " + tok + " is locked: " + unblock);
-  if (before.final_try) {
-    throw Error(Errc::refused, "token " + tok +
-                                   " has one PIN try left: refusing to spend it automatically; log in once "
-                                   "by hand (pkcs11-tool --module " + st.module_path + " --token-label " +
-                                   st.label() + " --login --test) to reset the counter, then unlock again");
-  }
+  if (auto blocker = login_blocker(before, st.label(), st.module_path)) throw *blocker;
   if (pin.empty() && !before.protected_path) {
     throw Error(Errc::usage, "empty PIN for token " + tok + ": give the user PIN");
   }
@@ -320,7 +334,8 @@ void Token::login(const SecureString& pin) {
         } else if (after.final_try) {
           hint = "; ONE try left: catsign will not spend it, check the PIN and log in by hand first";
         } else if (after.count_low) {
-          hint = "; the token reports few tries left";
+          // PKCS#11 gives no number: COUNT_LOW means "a wrong PIN since the last good login".
+          hint = "; the token now counts failed tries (CKF_USER_PIN_COUNT_LOW): check the PIN before trying again";
         }
       } catch (const Error&) {
       }

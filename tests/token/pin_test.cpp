@@ -1,12 +1,18 @@
 #include "catsign/token/pin.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <termios.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+
+#include <csignal>
+#include <string>
 
 #include "catsign/error.hpp"
 #include "softhsm_fixture.hpp"
@@ -86,6 +92,77 @@ TEST(Pin, DisableCoreDumpsInChild) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// Reads from the pty master until `want` appears, EOF/EIO, or 5 s pass.
+std::string read_until(int master, const std::string& want) {
+  std::string out;
+  while (out.find(want) == std::string::npos) {
+    struct pollfd p {master, POLLIN, 0};
+    if (poll(&p, 1, 5000) <= 0) break;
+    char buf[256];
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+bool echo_on(int master) {
+  struct termios t {};
+  if (tcgetattr(master, &t) != 0) return false;
+  return (t.c_lflag & ECHO) != 0;
+}
+
+// A child with a pseudo-terminal as its controlling tty types the PIN: it must not be echoed.
+TEST(Pin, TerminalEchoOffThenRestored) {
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    try {
+      SecureString pin = read_pin("PIN for token catsign: ", std::nullopt);
+      std::string out = "GOT:" + std::string(pin.view()) + "\n";
+      if (write(STDOUT_FILENO, out.data(), out.size()) < 0) _exit(3);
+      _exit(0);
+    } catch (...) {
+      _exit(2);
+    }
+  }
+  std::string before = read_until(master, "PIN for token catsign: ");
+  EXPECT_NE(before.find("PIN for token catsign: "), std::string::npos);
+  EXPECT_FALSE(echo_on(master));
+  std::string typed = "s3cret\n";
+  ASSERT_EQ(write(master, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
+  std::string after = read_until(master, "GOT:s3cret");
+  EXPECT_EQ(after.find("s3cret"), after.find("GOT:s3cret") + 4) << "echoed: " << after;
+  EXPECT_TRUE(echo_on(master));
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  close(master);
+}
+
+TEST(Pin, TerminalRestoredOnSigint) {
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    try {
+      read_pin("PIN: ", std::nullopt);
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  read_until(master, "PIN: ");
+  EXPECT_FALSE(echo_on(master));
+  kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << "status " << status;
+  EXPECT_TRUE(echo_on(master));
+  close(master);
 }
 
 }  // namespace

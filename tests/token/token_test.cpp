@@ -299,19 +299,47 @@ TEST(Token, WrongPinIsClearAndTokenStillWorks) {
     EXPECT_EQ(e.rv(), CKR_PIN_INCORRECT);
     EXPECT_FALSE(e.token_gone());
     EXPECT_TRUE(contains(e.what(), "wrong PIN for token \"catsign\"")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "CKF_USER_PIN_COUNT_LOW")) << e.what();
     EXPECT_FALSE(contains(e.what(), "\n"));
   }
   EXPECT_FALSE(t.logged_in());
-  // SoftHSM 2.6 keeps no tries counter (it never sets COUNT_LOW / FINAL_TRY / LOCKED): the
-  // token must simply not be locked, and the right PIN must work on the same Token.
+  // SoftHSM 2.6 sets CKF_USER_PIN_COUNT_LOW after a wrong PIN and clears it at the next good
+  // login, but keeps no real counter (never FINAL_TRY, never LOCKED). So: one wrong PIN leaves
+  // the token usable, with COUNT_LOW up, and the right PIN works on the same Token.
   PinState s = t.pin_state();
+  EXPECT_TRUE(s.count_low);
   EXPECT_FALSE(s.locked);
   EXPECT_FALSE(s.final_try);
   t.login(hsm.user_pin_secure());
   EXPECT_TRUE(t.logged_in());
+  EXPECT_FALSE(t.pin_state().count_low);
   Bytes digest = digest_of(HashAlgorithm::sha256, "after a wrong PIN");
   EXPECT_TRUE(botan_verifies(t.signer().public_key(), HashAlgorithm::sha256, digest,
                              t.signer().sign_digest(HashAlgorithm::sha256, digest)));
+}
+
+// SoftHSM never reaches FINAL_TRY or LOCKED, so the pre-login check is tested on its own.
+TEST(Token, LoginBlockerRefusesLockedAndFinalTry) {
+  PinState fine;
+  EXPECT_FALSE(login_blocker(fine, "catsign", "/m.so"));
+  PinState low;
+  low.count_low = true;
+  EXPECT_FALSE(login_blocker(low, "catsign", "/m.so"));
+
+  PinState last;
+  last.count_low = true;
+  last.final_try = true;
+  auto e = login_blocker(last, "catsign", "/m.so");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::refused);
+  EXPECT_TRUE(contains(e->what(), "one PIN try left: refusing to spend it automatically")) << e->what();
+
+  PinState locked;
+  locked.locked = true;
+  e = login_blocker(locked, "catsign", "/m.so");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::refused);
+  EXPECT_TRUE(contains(e->what(), "is locked: unblock it with the SO PIN")) << e->what();
 }
 
 TEST(Token, SecondLoginIsRefusedNotSilentlyAccepted) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct PinState {
   bool locked = false;           // CKF_USER_PIN_LOCKED
   bool protected_path = false;   // CKF_PROTECTED_AUTHENTICATION_PATH: PIN pad, log in with no PIN
 };
+
+// Why a login must not be attempted now, or nullopt: the user PIN is locked, or one try is
+// left (never spend the last try automatically). Error(Errc::refused), one line naming the fix.
+// Token::login throws it; the daemon can show it in its status before anyone types a PIN.
+std::optional<Error> login_blocker(const PinState& state, const std::string& token_label,
+                                   const std::string& module_path);
 
 struct KeyInfo {
   std::string label;
