@@ -121,7 +121,7 @@ TEST_F(CliInterop, KeygenNeverOverwritesAKey) {
 TEST_F(CliInterop, EveryFormVerifiesInEveryClientAndTamperingIsCaught) {
   TempDir d;
   std::map<std::string, std::string> cases = {
-      {"opencsw-catalog", read_text(std::string(CATSIGN_SOURCE_DIR) + "/../shared/data/opencsw/example-catalog.txt")},
+      {"opencsw-catalog", read_text(std::string(CATSIGN_SOURCE_DIR) + "/tests/data/opencsw/example-catalog.txt")},
       {"dashes-and-from", "-----BEGIN PGP SIGNATURE-----\n- x\nFrom the start\nFrom: header\n"},
       {"trailing-blanks", "a  \nb\t\n \t \nc\n"},
       {"crlf", "one\r\ntwo\r\nthree\r\n"},
@@ -273,7 +273,7 @@ TEST_F(CliInterop, OpenCswDsaKeyIsRefusedByName) {
   TempDir d;
   write_text(d / "f", "x");
   write_text(d / "f.asc", "-----BEGIN PGP SIGNATURE-----\n\n=twTO\n-----END PGP SIGNATURE-----\n");
-  RunResult r = catsign({"verify", "--cert", std::string(CATSIGN_SOURCE_DIR) + "/../shared/data/opencsw/csw_catalog_signing_2011-09.asc",
+  RunResult r = catsign({"verify", "--cert", std::string(CATSIGN_SOURCE_DIR) + "/tests/data/opencsw/csw_catalog_signing_2011-09.asc",
                          (d / "f.asc").string(), (d / "f").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("DSA"), std::string::npos) << r.err;
