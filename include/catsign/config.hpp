@@ -35,6 +35,8 @@ struct DaemonConfig {
   std::chrono::seconds unlock_window{7 * 86400};
   std::chrono::seconds warn_before{86400};
   std::string expiry_command;
+  std::chrono::seconds request_timeout{10};  // to send a whole request line
+  unsigned max_connections = 256;            // open connections, both sockets together
 };
 
 struct CatalogsConfig {
@@ -63,7 +65,7 @@ struct Config {
   CatalogsConfig catalogs;
   PackagesConfig packages;
   std::filesystem::path spool_dir;
-  std::filesystem::path audit_log;
+  std::filesystem::path audit_log = "/var/lib/catsign/audit.jsonl";
 
   // The key a command uses: `name` when given; else the only key; else [catalogs] key.
   // Error(usage) says which names exist when none fits.

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "catsign/cli/command.hpp"
+#include "catsign/daemon/protocol.hpp"
 #include "catsign/error.hpp"
 
 namespace catsign::cli {
@@ -15,6 +16,11 @@ int main(int argc, char** argv) {
   register_keygen(app, ctx);
   register_sign(app, ctx);
   register_verify(app, ctx);
+  register_unlock(app, ctx);
+  register_lock(app, ctx);
+  register_status(app, ctx);
+  register_request(app, ctx);
+  register_audit(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -24,6 +30,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "catsign: %s (see catsign --help)\n", e.what());
     return 2;
+  } catch (const daemon::RequestError& e) {
+    std::fprintf(stderr, "catsign: %s\n", e.what());
+    return daemon::exit_code_for(e.reply_code());
   } catch (const Error& e) {
     std::fprintf(stderr, "catsign: %s\n", e.what());
     return exit_code_for(e.code());

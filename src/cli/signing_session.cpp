@@ -1,6 +1,7 @@
 #include "catsign/cli/signing_session.hpp"
 
 #include "catsign/error.hpp"
+#include "catsign/openpgp/certificate_file.hpp"
 #include "catsign/token/pin.hpp"
 #include "catsign/util/file.hpp"
 
@@ -24,21 +25,12 @@ token::Token open_and_login(const Config& config, const KeyConfig& key, std::opt
 
 }  // namespace
 
-openpgp::Certificate read_certificate(const std::filesystem::path& path) {
-  Bytes data = read_file(path, 1 << 20);
-  try {
-    return openpgp::parse_certificate(data);
-  } catch (const Error& e) {
-    throw Error(e.code(), path.string() + ": " + e.what());
-  }
-}
-
 SigningSession::SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd)
     : key_config_(key), token_(open_and_login(config, key, pin_fd)) {}
 
 openpgp::OpenPgpKey& SigningSession::key() {
   if (!key_) {
-    openpgp::Certificate cert = read_certificate(key_config_.certificate);
+    openpgp::Certificate cert = openpgp::read_certificate_file(key_config_.certificate);
     if (cert.revoked())
       throw Error(Errc::refused, "certificate " + key_config_.certificate.string() + " (" +
                                      openpgp::format_fingerprint(cert.fingerprint) +

@@ -4,7 +4,8 @@
 #include <ctime>
 
 #include "catsign/cli/command.hpp"
-#include "catsign/cli/signing_session.hpp"
+#include "catsign/openpgp/certificate_file.hpp"
+#include "catsign/openpgp/signing.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/verify.hpp"
 #include "catsign/util/duration.hpp"
@@ -62,7 +63,7 @@ void check_policy(const VerifyOptions& o, const openpgp::Verified& v) {
 }
 
 int run_verify(const VerifyOptions& o) {
-  openpgp::Certificate cert = read_certificate(o.cert);
+  openpgp::Certificate cert = openpgp::read_certificate_file(o.cert);
   openpgp::Verified v;
   try {
     if (!o.data.empty()) {

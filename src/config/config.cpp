@@ -170,7 +170,7 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
   }
   if (const toml::table* t = r.table(root, "daemon")) {
     r.only(*t, "daemon", {"socket", "admin_socket", "sign_uids", "sign_gids", "admin_uids", "unlock_window",
-                          "warn_before", "expiry_command"});
+                          "warn_before", "expiry_command", "request_timeout", "max_connections"});
     r.path(*t, "daemon", "socket", c.daemon.socket);
     r.path(*t, "daemon", "admin_socket", c.daemon.admin_socket);
     r.ids(*t, "daemon", "sign_uids", c.daemon.sign_uids);
@@ -179,6 +179,8 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
     r.duration(*t, "daemon", "unlock_window", c.daemon.unlock_window);
     r.duration(*t, "daemon", "warn_before", c.daemon.warn_before);
     r.string(*t, "daemon", "expiry_command", c.daemon.expiry_command);
+    r.duration(*t, "daemon", "request_timeout", c.daemon.request_timeout);
+    r.integer(*t, "daemon", "max_connections", c.daemon.max_connections, 1, 65536);
   }
   if (const toml::table* t = r.table(root, "catalogs")) {
     r.only(*t, "catalogs", {"root", "releases", "arches", "osrels", "key", "resign_form",

@@ -48,6 +48,14 @@ Bytes DocumentHasher::finish(const Signature& signature) {
   return digest;
 }
 
+Bytes DocumentHasher::data_digest() const {
+  if (!fn_) throw Error(Errc::internal, "document hasher used after finish");
+  auto copy = fn_->copy_state();
+  Bytes digest(copy->output_length());
+  copy->final(digest.data());
+  return digest;
+}
+
 DocumentHasher DocumentHasher::clone() const {
   if (!fn_) throw Error(Errc::internal, "document hasher used after finish");
   DocumentHasher copy;

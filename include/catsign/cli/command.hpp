@@ -13,5 +13,10 @@ struct Context {
 void register_keygen(CLI::App& app, Context& ctx);
 void register_sign(CLI::App& app, Context& ctx);
 void register_verify(CLI::App& app, Context& ctx);
+void register_unlock(CLI::App& app, Context& ctx);
+void register_lock(CLI::App& app, Context& ctx);
+void register_status(CLI::App& app, Context& ctx);
+void register_request(CLI::App& app, Context& ctx);
+void register_audit(CLI::App& app, Context& ctx);
 
 }  // namespace catsign::cli

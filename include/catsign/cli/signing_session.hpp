@@ -32,7 +32,4 @@ class SigningSession {
   std::unique_ptr<openpgp::OpenPgpKey> key_;
 };
 
-// Reads a certificate file (armored or binary) with a clear error naming the file.
-openpgp::Certificate read_certificate(const std::filesystem::path& path);
-
 }  // namespace catsign::cli

@@ -26,6 +26,10 @@ class DocumentHasher {
   // hasher is finished afterwards.
   Bytes finish(const Signature& signature);
 
+  // The plain hash of the data fed so far (no trailer): for a binary SHA-256 hasher, the
+  // file's SHA-256. The hasher itself goes on.
+  Bytes data_digest() const;
+
   // A copy of the state so far; lets one pass over a file feed two hashes (DESIGN §3).
   DocumentHasher clone() const;
 

@@ -1,0 +1,78 @@
+// The daemon's only PKCS#11 context and the unlock window around it. Locked, nothing of the
+// token is open and no copy of the PIN exists in the process. Unlocked, the token is logged in
+// and the key is bound to its certificate until the window ends, `lock` is called, or a
+// signature shows the token is gone or logged out. After any lock only a person unlocks.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <semaphore>
+#include <string>
+
+#include "catsign/config.hpp"
+#include "catsign/openpgp/certificate.hpp"
+#include "catsign/openpgp/signing.hpp"
+#include "catsign/util/secure_string.hpp"
+
+namespace catsign::daemon {
+
+struct LockState {
+  bool unlocked = false;
+  std::chrono::system_clock::time_point since;      // of the current state
+  std::chrono::system_clock::time_point expires;    // when unlocked
+  std::string locked_reason;                        // when locked
+};
+
+class KeyHolder {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  // Reads the key's certificate now, so a daemon with a broken configuration fails at start.
+  KeyHolder(const Config& config, const KeyConfig& key);
+  ~KeyHolder();
+
+  // Opens the token, checks its PIN flags, logs in (an empty PIN uses the PIN pad), finds the
+  // key and binds it to the certificate. Refusals throw RequestError with the reason: already
+  // unlocked; PIN locked or on its final try (never spent automatically); wrong PIN (one try
+  // spent); a key that wants the PIN for every signature. On any failure nothing stays open.
+  void unlock(const SecureString& pin, std::chrono::seconds window);
+
+  // Locks now. In-flight signatures finish on their own reference; the context is torn down
+  // (wiping libp11's copy of the PIN) when the last of them lets go. Returns false when it was
+  // already locked.
+  bool lock(const std::string& reason);
+
+  // Locks when the window has ended. Returns true when it did.
+  bool expire_if_due(Clock::time_point now);
+
+  // Completes a signature over what `hasher` was fed, on one of the configured sessions.
+  // Throws RequestError(locked) when locked (saying since when and why), busy when no session
+  // frees up in time, token_error on a token failure; a token that is gone or logged out
+  // locks the holder first.
+  openpgp::Signature sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options);
+
+  LockState state() const;
+  const openpgp::Fingerprint& fingerprint() const noexcept { return certificate_.fingerprint; }
+  const KeyConfig& key_config() const noexcept { return key_; }
+
+ private:
+  struct Unlocked;
+  std::shared_ptr<Unlocked> current_or_throw();
+
+  const Config& config_;
+  const KeyConfig& key_;
+  openpgp::Certificate certificate_;
+  std::counting_semaphore<64> sessions_;
+
+  mutable std::mutex mutex_;  // guards state_ and unlocked_; never held while the token works
+  std::mutex unlock_mutex_;   // one unlock at a time
+  LockState state_;
+  std::shared_ptr<Unlocked> unlocked_;
+};
+
+// "locked for 2h 3m (unlock window ended): a person must run catsign unlock"
+std::string describe_locked(const LockState& state, KeyHolder::Clock::time_point now);
+
+}  // namespace catsign::daemon

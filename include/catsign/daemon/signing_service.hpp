@@ -1,0 +1,59 @@
+// What the daemon does with a request, apart from sockets: SIGN (and later SIGNPKG), STATUS,
+// UNLOCK and LOCK, each audited. Every entry point returns the reply and never throws, so
+// a bad request can't take the server down.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "catsign/catalog/beneath.hpp"
+#include "catsign/config.hpp"
+#include "catsign/daemon/audit_log.hpp"
+#include "catsign/daemon/key_holder.hpp"
+#include "catsign/daemon/protocol.hpp"
+#include "catsign/util/secure_string.hpp"
+
+namespace catsign::daemon {
+
+struct Peer {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+class SigningService {
+ public:
+  SigningService(const Config& config, KeyHolder& catalog_key, AuditLog& audit);
+
+  // SIGN: the tuple must be configured, its catalog a regular file beneath the root; it is
+  // read once, and the same pass gives the SHA-256 the client named and the signature hash.
+  std::string sign(const Request& request, const Peer& peer);
+  std::string status() const;  // the STATUS JSON object
+  std::string unlock(const SecureString& pin, const Peer& peer);
+  std::string lock(const std::string& reason, const Peer& peer);
+
+  // Locks when the window has ended; audits it. Returns true when it did.
+  bool expire_if_due();
+
+  // Any refusal before a request is parsed (denied peer, malformed line) is audited too.
+  void audit_refusal(const Peer& peer, const RequestError& e, const std::string& request);
+
+ private:
+  std::string sign_catalog(const Request& request, const Peer& peer, nlohmann::json& record);
+  std::string refuse(const RequestError& e, nlohmann::json& record);
+  void set_last_error(const std::string& e);
+
+  const Config& config_;
+  KeyHolder& key_;
+  AuditLog& audit_;
+  catalog::Root root_;
+  std::atomic<std::uint64_t> signatures_{0};
+  mutable std::mutex last_error_mutex_;
+  std::string last_error_;
+};
+
+}  // namespace catsign::daemon

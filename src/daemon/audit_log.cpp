@@ -1,0 +1,296 @@
+// The audit log: a hash-chained JSON-lines file. See audit_log.hpp for the contract.
+//
+// How a damaged log is reported (verify_audit_log): the first line whose own check fails is
+// named. A line is checked on its own (complete, at most kMaxLine bytes, a JSON object with
+// string "time", "event" and "prev") and against the line before it ("prev" equals the SHA-256
+// of that line's bytes). So:
+//   - an edit that leaves line K unparsable, or that changes K's own "prev", is named at K;
+//   - an edit inside line K that still parses is invisible in K itself, and is named at K+1,
+//     whose "prev" no longer matches (the reason says line K or an earlier one was changed);
+//   - a removed line K is named at the line that now sits at K; two swapped lines at the first
+//     of them; a removed first line at line 1 (its "prev" is not 64 zeros);
+//   - an edit to the very last line cannot be seen from the file alone: nothing follows it.
+#include "catsign/daemon/audit_log.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <string_view>
+
+#include <botan/hash.h>
+
+#include "catsign/error.hpp"
+#include "catsign/util/bytes.hpp"
+
+namespace catsign::daemon {
+
+namespace {
+
+// A record line, without its LF, is at most this long; the writer refuses longer records and
+// the verifier calls longer lines broken, so that neither ever buffers without bound.
+constexpr std::size_t kMaxLine = 64 * 1024;
+const std::string kZeroHash(64, '0');
+
+[[noreturn]] void throw_io(const std::string& what, const std::filesystem::path& path, int err) {
+  throw Error(Errc::io, what + " audit log " + path.string() + ": " + std::strerror(err));
+}
+
+std::string sha256_hex(std::string_view line) {
+  auto h = Botan::HashFunction::create_or_throw("SHA-256");
+  h->update(reinterpret_cast<const std::uint8_t*>(line.data()), line.size());
+  Botan::secure_vector<std::uint8_t> d = h->final();
+  return to_hex(ByteView(d.data(), d.size()));
+}
+
+std::string now_rfc3339_ms() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  long frac = static_cast<long>(ms % 1000);
+  if (frac < 0) {  // before 1970: keep the fraction positive
+    frac += 1000;
+    --secs;
+  }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03ldZ", frac);
+  return buf;
+}
+
+// Checks one line (without its LF) on its own. On success returns an empty string and sets
+// `prev`; otherwise returns the reason.
+std::string check_record(std::string_view line, std::string& prev) {
+  if (line.size() > kMaxLine) return "line too long (more than " + std::to_string(kMaxLine) + " bytes)";
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    return "not JSON (syntax error at byte " + std::to_string(e.byte) + ")";
+  }
+  if (!j.is_object()) return "not a JSON object";
+  for (const char* field : {"time", "event", "prev"}) {
+    auto it = j.find(field);
+    if (it == j.end()) return std::string("missing field \"") + field + "\"";
+    if (!it->is_string()) return std::string("field \"") + field + "\" is not a string";
+  }
+  prev = j["prev"].get<std::string>();
+  return {};
+}
+
+// The last line of a log that ends in LF, found by reading backwards from the end in chunks,
+// never more than kMaxLine + 1 bytes. Returns the line without its LF.
+std::string read_last_line(int fd, std::uint64_t size, const std::filesystem::path& path) {
+  // size > 0 and the byte at size-1 is LF (checked by the caller).
+  std::uint64_t end = size - 1;  // the line is [start, end)
+  std::uint64_t pos = end;
+  std::string tail;  // bytes [pos, end), read backwards in chunks
+  std::array<char, 8192> buf;
+  while (pos > 0) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), pos));
+    std::uint64_t at = pos - want;
+    std::size_t got = 0;
+    while (got < want) {
+      ssize_t n = ::pread(fd, buf.data() + got, want - got, static_cast<off_t>(at + got));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw_io("cannot read", path, errno);
+      }
+      if (n == 0) throw Error(Errc::io, "audit log " + path.string() + " shrank while it was being read");
+      got += static_cast<std::size_t>(n);
+    }
+    std::string_view chunk(buf.data(), want);
+    std::size_t lf = chunk.rfind('\n');
+    if (lf != std::string_view::npos) {
+      tail.insert(0, chunk.substr(lf + 1));
+      return tail;
+    }
+    tail.insert(0, chunk);
+    pos = at;
+    if (tail.size() > kMaxLine) return tail;  // too long: the caller reports it
+  }
+  return tail;
+}
+
+}  // namespace
+
+AuditLog::AuditLog(const std::filesystem::path& path) : path_(path) {
+  bool created = true;
+  int raw = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (raw < 0 && errno == EEXIST) {
+    created = false;
+    raw = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  }
+  if (raw < 0) throw_io("cannot open", path, errno);
+  fd_.reset(raw);
+
+  // Two writers would fork the chain: one catsignd per log.
+  while (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK)
+      throw Error(Errc::io, "audit log " + path.string() +
+                                " is in use by another process (another catsignd?): only one may write it");
+    throw_io("cannot lock", path, errno);
+  }
+
+  if (created) {
+    // Make the new file's name durable too, so the first record cannot vanish with it.
+    std::filesystem::path dir = path.parent_path();
+    if (dir.empty()) dir = ".";
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd || ::fsync(dfd.get()) != 0) throw_io("cannot sync the folder of", path, errno);
+  }
+
+  UniqueFd rfd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!rfd) throw_io("cannot open", path, errno);
+  struct stat st {};
+  if (::fstat(rfd.get(), &st) != 0) throw_io("cannot stat", path, errno);
+  if (!S_ISREG(st.st_mode)) throw Error(Errc::io, "audit log " + path.string() + " is not a regular file");
+  std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  if (size == 0) {
+    prev_hash_ = kZeroHash;
+    return;
+  }
+
+  const std::string advice = ": run `catsign audit verify " + path.string() +
+                             "`, then move the log aside (keep it) so that catsignd starts a new one";
+  char last = 0;
+  ssize_t n;
+  do {
+    n = ::pread(rfd.get(), &last, 1, static_cast<off_t>(size - 1));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_io("cannot read", path, errno);
+  if (n != 1) throw Error(Errc::io, "audit log " + path.string() + " shrank while it was being read");
+  if (last != '\n')
+    throw Error(Errc::io, "audit log " + path.string() +
+                              " ends in an incomplete line (no final LF; a write was interrupted?)" + advice);
+
+  std::string line = read_last_line(rfd.get(), size, path);
+  std::string prev;
+  std::string why = check_record(line, prev);
+  if (!why.empty())
+    throw Error(Errc::io, "audit log " + path.string() + ": the last line is not a valid record (" + why + ")" + advice);
+  prev_hash_ = sha256_hex(line);
+}
+
+void AuditLog::append(nlohmann::json record) {
+  if (!record.is_object()) throw Error(Errc::internal, "audit record is not a JSON object");
+  auto ev = record.find("event");
+  if (ev == record.end() || !ev->is_string())
+    throw Error(Errc::internal, "audit record has no \"event\" string");
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!fd_)
+    throw Error(Errc::io, "audit log " + path_.string() +
+                              " is unusable after an earlier write failure: check it with `catsign audit verify`"
+                              " and restart catsignd");
+  record["time"] = now_rfc3339_ms();
+  record["prev"] = prev_hash_;
+  // Compact; control characters are escaped, so the record is one line. Bytes that are not
+  // UTF-8 (a file name, say) become U+FFFD rather than making the record unwritable.
+  std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (line.size() > kMaxLine)
+    throw Error(Errc::internal, "audit record of " + std::to_string(line.size()) + " bytes exceeds the " +
+                                    std::to_string(kMaxLine) + "-byte line limit");
+  std::string hash = sha256_hex(line);
+  line.push_back('\n');
+
+  std::size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(fd_.get(), line.data() + done, line.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      // Nothing written: the file is as it was and a later append may succeed. Part of a line
+      // written: the file now ends in a fragment; stop writing to it.
+      if (done > 0) fd_.reset();
+      throw_io("cannot write to", path_, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(fd_.get()) != 0) {
+    int err = errno;
+    // After a failed fsync the state on disk is unknown: stop writing until restarted.
+    fd_.reset();
+    throw_io("cannot fsync", path_, err);
+  }
+  prev_hash_ = std::move(hash);
+}
+
+AuditVerifyResult verify_audit_log(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_io("cannot open", path, errno);
+
+  AuditVerifyResult r;
+  std::string expected = kZeroHash;
+  std::string line;
+  bool overlong = false;  // the current line has passed kMaxLine; its bytes are not kept
+  std::uint64_t lineno = 0;
+
+  auto fail = [&](std::string reason) {
+    r.ok = false;
+    r.first_bad_line = lineno;
+    r.reason = std::move(reason);
+    return r;
+  };
+
+  std::array<char, 1 << 16> buf;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_io("cannot read", path, errno);
+    }
+    if (n == 0) break;
+    std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
+    while (!chunk.empty()) {
+      std::size_t lf = chunk.find('\n');
+      std::string_view piece = chunk.substr(0, lf);
+      if (!overlong) {
+        if (line.size() + piece.size() > kMaxLine) {
+          overlong = true;
+          line.clear();
+        } else {
+          line.append(piece);
+        }
+      }
+      if (lf == std::string_view::npos) break;
+      chunk.remove_prefix(lf + 1);
+
+      ++lineno;
+      if (overlong) return fail("line too long (more than " + std::to_string(kMaxLine) + " bytes)");
+      std::string prev;
+      std::string why = check_record(line, prev);
+      if (!why.empty()) return fail(why);
+      if (prev != expected) {
+        if (lineno == 1)
+          return fail("\"prev\" of the first line is not 64 zeros (lines removed from the start, or edited)");
+        return fail("\"prev\" does not match the SHA-256 of line " + std::to_string(lineno - 1) + " (line " +
+                    std::to_string(lineno - 1) +
+                    " or an earlier one was edited, or lines were removed or reordered)");
+      }
+      expected = sha256_hex(line);
+      line.clear();
+      r.lines = lineno;
+    }
+  }
+  if (overlong) {
+    ++lineno;
+    return fail("line too long (more than " + std::to_string(kMaxLine) + " bytes)");
+  }
+  if (!line.empty()) {
+    ++lineno;
+    return fail("missing final LF (the last line is incomplete: a write was interrupted)");
+  }
+  return r;
+}
+
+}  // namespace catsign::daemon

@@ -1,0 +1,158 @@
+#include "catsign/daemon/key_holder.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "catsign/openpgp/certificate_file.hpp"
+#include "catsign/daemon/protocol.hpp"
+#include "catsign/token/pkcs11_module.hpp"
+#include "catsign/token/token.hpp"
+#include "catsign/openpgp/certificate.hpp"
+#include "catsign/util/duration.hpp"
+
+namespace catsign::daemon {
+
+struct KeyHolder::Unlocked {
+  explicit Unlocked(token::Token t) : token(std::move(t)) {}
+  Unlocked(const Unlocked&) = delete;
+  Unlocked& operator=(const Unlocked&) = delete;
+
+  token::Token token;
+  std::unique_ptr<openpgp::OpenPgpKey> key;
+
+  ~Unlocked() {
+    // Free the key binding first; the Token's destructor then frees every EVP_PKEY, logs
+    // out, releases the slots and unloads the module, in the order DESIGN.md §5 requires.
+    key.reset();
+  }
+};
+
+namespace {
+
+// How long a request waits for a free token session before it is told BUSY.
+constexpr std::chrono::seconds kSessionWait{30};
+
+}  // namespace
+
+std::string describe_locked(const LockState& state, KeyHolder::Clock::time_point now) {
+  auto for_how_long = std::chrono::duration_cast<std::chrono::seconds>(now - state.since);
+  return "locked for " + format_duration(for_how_long) + " (" +
+         (state.locked_reason.empty() ? std::string("not unlocked since start") : state.locked_reason) +
+         "): a person must run catsign unlock";
+}
+
+KeyHolder::KeyHolder(const Config& config, const KeyConfig& key)
+    : config_(config),
+      key_(key),
+      certificate_(openpgp::read_certificate_file(key.certificate)),
+      sessions_(static_cast<std::ptrdiff_t>(config.token.sessions)) {
+  if (certificate_.revoked())
+    throw Error(Errc::usage, "certificate " + key.certificate.string() + " (" +
+                                 openpgp::format_fingerprint(certificate_.fingerprint) +
+                                 ") is revoked: configure the new key's certificate");
+  state_.since = Clock::now();
+  state_.locked_reason = "not unlocked since start";
+}
+
+KeyHolder::~KeyHolder() = default;
+
+void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
+  std::lock_guard one_at_a_time(unlock_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (state_.unlocked)
+      // libp11 reports success for any PIN while logged in, so a second unlock could never
+      // check the PIN it was given.
+      throw RequestError(ReplyCode::denied, "already unlocked, " +
+                                                format_duration(std::chrono::duration_cast<std::chrono::seconds>(
+                                                    state_.expires - Clock::now())) +
+                                                " left: run catsign lock first to start a new window");
+  }
+  auto u = std::make_shared<Unlocked>(token::Token::open(config_.token.module, key_.uri));
+  token::PinState pin_state = u->token.pin_state();
+  if (pin_state.locked)
+    throw RequestError(ReplyCode::denied, "the token's user PIN is locked: reset it with the SO PIN, then unlock");
+  if (pin_state.final_try)
+    throw RequestError(ReplyCode::denied,
+                       "the token has one PIN try left: catsign will not spend it; check the PIN, then unlock "
+                       "with the token's own tool or reset the PIN with the SO PIN");
+  if (pin.empty() && !pin_state.protected_path)
+    throw RequestError(ReplyCode::bad_request, "no PIN given, and the token has no PIN pad");
+  try {
+    u->token.login(pin);
+  } catch (const token::TokenError& e) {
+    throw RequestError(ReplyCode::denied, e.what());
+  }
+  try {
+    u->key = std::make_unique<openpgp::OpenPgpKey>(u->token.signer(), certificate_.key);
+  } catch (const Error& e) {
+    throw RequestError(ReplyCode::denied, e.what());
+  }
+  std::lock_guard lock(mutex_);
+  unlocked_ = std::move(u);
+  state_.unlocked = true;
+  state_.since = Clock::now();
+  state_.expires = state_.since + window;
+  state_.locked_reason.clear();
+}
+
+bool KeyHolder::lock(const std::string& reason) {
+  std::shared_ptr<Unlocked> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    if (!state_.unlocked) return false;
+    dropped = std::move(unlocked_);
+    state_.unlocked = false;
+    state_.since = Clock::now();
+    state_.locked_reason = reason;
+  }
+  // `dropped` goes out of scope here, outside the mutex: unless a signature is still in
+  // flight, this tears the context down now.
+  return true;
+}
+
+bool KeyHolder::expire_if_due(Clock::time_point now) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!state_.unlocked || now < state_.expires) return false;
+  }
+  return lock("unlock window ended");
+}
+
+std::shared_ptr<KeyHolder::Unlocked> KeyHolder::current_or_throw() {
+  auto now = Clock::now();
+  expire_if_due(now);
+  std::lock_guard lock(mutex_);
+  if (!state_.unlocked) throw RequestError(ReplyCode::locked, describe_locked(state_, now));
+  return unlocked_;
+}
+
+openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) {
+  std::shared_ptr<Unlocked> u = current_or_throw();
+  if (!sessions_.try_acquire_for(kSessionWait))
+    throw RequestError(ReplyCode::busy, "all token sessions stayed busy for 30s: try again later");
+  struct Release {
+    std::counting_semaphore<64>& s;
+    ~Release() { s.release(); }
+  } release{sessions_};
+  try {
+    return u->key->sign_document(std::move(hasher), options);
+  } catch (const token::TokenError& e) {
+    if (e.token_gone()) {
+      lock("token removed or logged out (" + token::describe_rv(e.rv()) + ")");
+      throw RequestError(ReplyCode::locked, std::string("the token is gone or logged out: ") + e.what() +
+                                                "; a person must reinsert it and run catsign unlock");
+    }
+    throw RequestError(ReplyCode::token_error, e.what());
+  } catch (const RequestError&) {
+    throw;
+  } catch (const Error& e) {
+    throw RequestError(ReplyCode::token_error, e.what());
+  }
+}
+
+LockState KeyHolder::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+}  // namespace catsign::daemon

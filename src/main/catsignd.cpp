@@ -1,0 +1,3 @@
+#include "catsign/daemon/daemon.hpp"
+
+int main(int argc, char** argv) { return catsign::daemon::run_daemon(argc, argv); }
