@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <optional>
 #include <utility>
 
@@ -158,6 +160,33 @@ CK_ATTRIBUTE attr(CK_ATTRIBUTE_TYPE type, void* value, std::size_t size) {
   return CK_ATTRIBUTE{type, value, static_cast<CK_ULONG>(size)};
 }
 
+// Libraries a live Token has initialised (see "One Token per module" in token.hpp).
+std::mutex g_open_mutex;
+std::set<const void*> g_open_libraries;
+
+// Holds a library's place in g_open_libraries for the life of a Token::State.
+class OpenLibraryClaim {
+ public:
+  OpenLibraryClaim() = default;
+  OpenLibraryClaim(const OpenLibraryClaim&) = delete;
+  OpenLibraryClaim& operator=(const OpenLibraryClaim&) = delete;
+  ~OpenLibraryClaim() {
+    if (library_ == nullptr) return;
+    std::lock_guard lock(g_open_mutex);
+    g_open_libraries.erase(library_);
+  }
+  // False when another Token holds it.
+  bool claim(const void* library) {
+    std::lock_guard lock(g_open_mutex);
+    if (!g_open_libraries.insert(library).second) return false;
+    library_ = library;
+    return true;
+  }
+
+ private:
+  const void* library_ = nullptr;
+};
+
 std::string unblock_hint(const std::string& label, const std::string& module_path) {
   return "unblock it with the SO PIN (pkcs11-tool --module " + module_path + " --token-label " + label +
          " --login --login-type so --init-pin)";
@@ -190,6 +219,8 @@ struct Token::State {
   // The same module, dlopen'd a second time (same instance), for the calls libp11 lacks.
   // Declared first so it is destroyed last: after libp11 has finalised and unloaded.
   std::optional<Pkcs11Module> raw;
+  // Released after libp11 has finalised the module (members are destroyed after ~State runs).
+  OpenLibraryClaim claim;
   PKCS11_CTX* ctx = nullptr;
   bool loaded = false;
   PKCS11_SLOT* slots = nullptr;
@@ -246,6 +277,11 @@ Token Token::open(const std::string& module_path, const Pkcs11Uri& key_uri) {
   st->module_path = module_path;
   // Our own dlopen first: its dlerror() says precisely why a module does not load.
   st->raw = Pkcs11Module::load(module_path);
+  if (!st->claim.claim(st->raw->library())) {
+    throw Error(Errc::internal, "PKCS#11 module " + module_path +
+                                    " is already open in this process: use the one Token that holds it "
+                                    "(a second would finalise the module under the first)");
+  }
 
   st->ctx = PKCS11_CTX_new();
   if (st->ctx == nullptr) throw Error(Errc::internal, "PKCS11_CTX_new failed (out of memory?)");

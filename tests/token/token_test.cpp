@@ -7,7 +7,9 @@
 #include <botan/rsa.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "catsign/error.hpp"
 #include "catsign/token/pkcs11_module.hpp"
@@ -99,22 +101,46 @@ TEST(SoftHsmFixture, ScriptRefusesDuplicateLabel) {
 TEST(Token, OpensByLabelAndReportsPinState) {
   SoftHsmToken hsm;
   hsm.add_token("second");  // renumbers the slots: selection must still be by label
-  Token t = Token::open(hsm.module_path(), hsm.key_uri("k"));
-  EXPECT_EQ(t.identity().label, "catsign");
-  EXPECT_EQ(t.identity().manufacturer, "SoftHSM project");
-  EXPECT_FALSE(t.identity().serial.empty());
-  EXPECT_FALSE(t.logged_in());
-  PinState s = t.pin_state();
-  EXPECT_FALSE(s.locked);
-  EXPECT_FALSE(s.final_try);
-  EXPECT_FALSE(s.protected_path);
-
-  Token second = Token::open(hsm.module_path(), "pkcs11:token=second");
-  EXPECT_EQ(second.identity().label, "second");
-
+  std::string serial;
+  {
+    Token t = Token::open(hsm.module_path(), hsm.key_uri("k"));
+    EXPECT_EQ(t.identity().label, "catsign");
+    EXPECT_EQ(t.identity().manufacturer, "SoftHSM project");
+    EXPECT_FALSE(t.identity().serial.empty());
+    serial = t.identity().serial;
+    EXPECT_FALSE(t.logged_in());
+    PinState s = t.pin_state();
+    EXPECT_FALSE(s.locked);
+    EXPECT_FALSE(s.final_try);
+    EXPECT_FALSE(s.count_low);
+    EXPECT_FALSE(s.protected_path);
+  }
+  EXPECT_EQ(Token::open(hsm.module_path(), "pkcs11:token=second").identity().label, "second");
   // By serial alone, too.
-  Token by_serial = Token::open(hsm.module_path(), "pkcs11:serial=" + t.identity().serial);
-  EXPECT_EQ(by_serial.identity().label, "catsign");
+  EXPECT_EQ(Token::open(hsm.module_path(), "pkcs11:serial=" + serial).identity().label, "catsign");
+}
+
+// Destroying a Token finalises the module: a second live Token on it would break the first.
+TEST(Token, OneTokenPerModulePerProcess) {
+  SoftHsmToken hsm;
+  Token a = Token::open(hsm.module_path(), hsm.key_uri("k"));
+  a.login(hsm.user_pin_secure());
+  a.generate_key("k", 2048);
+  try {
+    Token::open(hsm.module_path(), hsm.key_uri("k"));
+    FAIL() << "opened the same module twice";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::internal);
+    EXPECT_TRUE(contains(e.what(), "already open in this process")) << e.what();
+  }
+  // The same library under another name (a symlink) is the same module.
+  std::filesystem::path link = hsm.dir() / "libalias.so";
+  std::filesystem::create_symlink(hsm.module_path(), link);
+  EXPECT_THROW(Token::open(link.string(), hsm.key_uri("k")), Error);
+  // The first Token is untouched by the refused attempts.
+  Bytes digest = digest_of(HashAlgorithm::sha256, "still here");
+  EXPECT_TRUE(botan_verifies(a.signer().public_key(), HashAlgorithm::sha256, digest,
+                             a.signer().sign_digest(HashAlgorithm::sha256, digest)));
 }
 
 TEST(Token, TokenNotFoundListsTokensSeen) {
@@ -401,17 +427,19 @@ TEST(Token, AlwaysAuthenticateKeyIsRefused) {
   SoftHsmToken hsm;
   hsm.generate_key_with_pkcs11_tool("forcesig", "0a0b", "--always-auth");
   hsm.generate_key_with_pkcs11_tool("normal", "0c0d");
-  Token t = Token::open(hsm.module_path(), hsm.key_uri("forcesig"));
-  t.login(hsm.user_pin_secure());
-  try {
-    t.signer();
-    FAIL() << "accepted a CKA_ALWAYS_AUTHENTICATE key";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), Errc::refused);
-    EXPECT_TRUE(contains(e.what(),
-                         "key \"forcesig\" needs the PIN for every signature (CKA_ALWAYS_AUTHENTICATE): "
-                         "turn off forcesig on an OpenPGP card, or use PIV slot 9a"))
-        << e.what();
+  {
+    Token t = Token::open(hsm.module_path(), hsm.key_uri("forcesig"));
+    t.login(hsm.user_pin_secure());
+    try {
+      t.signer();
+      FAIL() << "accepted a CKA_ALWAYS_AUTHENTICATE key";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::refused);
+      EXPECT_TRUE(contains(e.what(),
+                           "key \"forcesig\" needs the PIN for every signature (CKA_ALWAYS_AUTHENTICATE): "
+                           "turn off forcesig on an OpenPGP card, or use PIV slot 9a"))
+          << e.what();
+    }
   }
   // A key made by another tool is found by label and id and signs.
   Token n = Token::open(hsm.module_path(), hsm.key_uri("normal") + ";id=%0c%0d");
@@ -451,6 +479,32 @@ TEST(Token, RepeatedOpenLoginSignClose) {
     Bytes sig = t.signer().sign_digest(HashAlgorithm::sha256, digest);
     ASSERT_TRUE(botan_verifies(t.signer().public_key(), HashAlgorithm::sha256, digest, sig)) << "round " << i;
   }
+}
+
+// The daemon runs up to `sessions` signatures at once on one Token: sign_digest holds no
+// shared state of its own, and libp11 takes a session from its pool for each call.
+TEST(Token, ConcurrentSignDigest) {
+  SoftHsmToken hsm;
+  Token t = Token::open(hsm.module_path(), hsm.key_uri("k"));
+  t.login(hsm.user_pin_secure());
+  t.generate_key("k", 2048);
+  Signer& s = t.signer();
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < 10; ++j) {
+        Bytes digest = digest_of(HashAlgorithm::sha256, std::to_string(i) + "/" + std::to_string(j));
+        try {
+          if (botan_verifies(s.public_key(), HashAlgorithm::sha256, digest, s.sign_digest(HashAlgorithm::sha256, digest)))
+            ++good;
+        } catch (const std::exception&) {
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), 80);
 }
 
 TEST(Token, MoveKeepsOwnership) {

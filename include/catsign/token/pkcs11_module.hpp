@@ -54,6 +54,9 @@ class Pkcs11Module {
 
   CK_FUNCTION_LIST* fn() const noexcept { return fn_; }
   const std::string& path() const noexcept { return path_; }
+  // Identifies the loaded library: equal for every path (symlink, copy name) that dlopen
+  // resolved to the same instance.
+  const void* library() const noexcept { return handle_; }
 
   CK_TOKEN_INFO token_info(CK_SLOT_ID slot) const;
   // Slots whose token is present and initialised, with the given label (trailing blanks

@@ -1,7 +1,12 @@
 // A PKCS#11 token reached through libp11 and OpenSSL 3: the module, the chosen token, its
 // login, the signing key named by a PKCS#11 URI, and on-token key generation.
 //
-// Not thread-safe: one Token is used by one thread at a time (the daemon serialises signers).
+// Threads: Token's own methods are for one thread at a time. The Signer's sign_digest may run
+// on several threads at once (libp11 takes a session from its pool for each signature).
+//
+// One Token per module per process: PKCS#11 initialises a module once per process, and
+// destroying a Token finalises it, which would pull the module out from under any other
+// Token. Token::open refuses a second Token on a module that is already open.
 #pragma once
 
 #include <memory>
@@ -42,7 +47,8 @@ class Token {
   // manufacturer, model) name. A URI naming no token selects the only initialised token.
   // Errors: module that fails to load or initialise (names the path and what to check);
   // no matching token (lists the tokens seen; TokenError with CKR_TOKEN_NOT_PRESENT, so
-  // token_gone() is true); more than one matching token (add serial= to the URI).
+  // token_gone() is true); more than one matching token (add serial= to the URI); the module
+  // already open in another Token of this process (Errc::internal).
   static Token open(const std::string& module_path, const std::string& key_uri);
   static Token open(const std::string& module_path, const Pkcs11Uri& key_uri);
 
