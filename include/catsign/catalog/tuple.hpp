@@ -21,9 +21,12 @@ struct Tuple {
 };
 
 // Parses "release/arch/osrel". Syntax errors (not three parts, empty parts, characters outside
-// [A-Za-z0-9._-], "." or "..", over 64 characters) throw Error(malformed); a well-formed tuple
-// naming a release, arch or osrel not in the config throws Error(refused) naming the part and
-// the configured values. Comparison is exact and case-sensitive.
+// [A-Za-z0-9._-], "." or "..", the whole text over 64 characters) throw Error(malformed); a
+// well-formed tuple naming a release, arch or osrel not in the config throws Error(refused)
+// naming the part and the configured values. Comparison is exact and case-sensitive. Syntax
+// is checked before the config, so an odd configured value ("..") can never be reached.
+// Messages are one line: rejected input is quoted with non-printable bytes as \xNN and cut
+// short, so they are safe in an ERR reply or a log.
 Tuple parse_tuple(std::string_view text, const CatalogsConfig& config);
 
 }  // namespace catsign::catalog
