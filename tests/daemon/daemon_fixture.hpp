@@ -1,0 +1,79 @@
+// A running catsignd for tests: a throwaway SoftHSM token with a distinctive PIN, a key made
+// by `catsign keygen`, a small OpenCSW-style mirror, a config, and the daemon as a child
+// process. Helpers speak the raw socket protocol or run the catsign CLI against it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "../support/process.hpp"
+
+namespace catsign::testing {
+
+struct DaemonOptions {
+  std::string unlock_window = "1h";
+  std::string warn_before = "24h";
+  unsigned sessions = 1;
+  std::string request_timeout = "10s";
+  unsigned max_connections = 256;
+  std::string extra_config;  // appended verbatim (e.g. a [daemon] key is not allowed twice)
+};
+
+// A parsed reply: "OK <n>\n<payload>" or "ERR <CODE> <message>\n". `code` is "OK" for OK.
+struct Reply {
+  std::string code;
+  std::string payload;  // OK: the payload; ERR: the message
+  bool closed_without_reply = false;
+};
+
+class DaemonFixture {
+ public:
+  // Distinctive, so a scan of the daemon's memory cannot find it by coincidence.
+  static constexpr const char* kPin = "8391725460";
+
+  explicit DaemonFixture(DaemonOptions options = {});
+  ~DaemonFixture();
+  DaemonFixture(const DaemonFixture&) = delete;
+  DaemonFixture& operator=(const DaemonFixture&) = delete;
+
+  void start();
+  void stop();  // SIGTERM and wait
+  pid_t pid() const noexcept { return pid_; }
+  bool running();
+
+  const std::filesystem::path& dir() const noexcept { return dir_.path(); }
+  std::filesystem::path root() const { return dir() / "mirror"; }
+  std::filesystem::path config() const { return dir() / "catsign.toml"; }
+  std::filesystem::path cert() const { return dir() / "keys/catalog.asc"; }
+  std::filesystem::path audit_log() const { return dir() / "state/audit.jsonl"; }
+  std::filesystem::path sign_socket() const { return dir() / "run/sign.sock"; }
+  std::filesystem::path admin_socket() const { return dir() / "run/admin.sock"; }
+  std::filesystem::path token_dir() const { return dir() / "softhsm/tokens"; }
+  std::string softhsm_conf() const { return (dir() / "softhsm/softhsm2.conf").string(); }
+  std::string log() const;
+
+  // The configured tuples; each has a catalog made from the real OpenCSW data.
+  static std::vector<std::string> tuples();
+  std::string sha256_of(const std::string& tuple) const;
+  std::filesystem::path catalog(const std::string& tuple) const { return root() / tuple / "catalog"; }
+
+  // Sends `bytes` on a fresh connection and reads one reply (timeout in seconds).
+  Reply raw(const std::string& bytes, bool admin = false, int timeout_s = 30) const;
+  Reply sign(const std::string& tuple, const std::string& options = "") const;
+  Reply unlock(const std::string& pin = kPin) const { return raw("UNLOCK\n" + pin + "\n", true); }
+  Reply lock(const std::string& reason = "test") const { return raw("LOCK " + reason + "\n", true); }
+  std::string status() const;  // the STATUS JSON
+
+  // Runs the catsign CLI with SOFTHSM2_CONF set; `pin` goes to fd 3.
+  RunResult catsign(const std::vector<std::string>& args, const std::string* pin = nullptr) const;
+
+ private:
+  DaemonOptions options_;
+  TempDir dir_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace catsign::testing
