@@ -17,46 +17,48 @@ namespace catsign::token {
 namespace {
 
 // Reads one line into `pin`, byte by byte so nothing past the line is consumed and no copy of
-// the secret lands in a stdio buffer. Returns false when the descriptor failed (errno set).
-bool read_line(int fd, SecureString& pin, bool& saw_anything) {
+// the secret lands in a stdio buffer. EOF ends the PIN like a newline does. A read interrupted
+// by a signal calls on_eintr(), which says whether to go on. Returns false on a read error.
+template <typename OnEintr>
+bool read_line(int fd, SecureString& pin, OnEintr on_eintr) {
   for (;;) {
     char c = 0;
     ssize_t n = ::read(fd, &c, 1);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR && on_eintr()) continue;
       return false;
     }
-    if (n == 0) return true;  // EOF ends the PIN like a newline does
-    saw_anything = true;
-    if (c == '\n') return true;
+    if (n == 0 || c == '\n') return true;
     pin.push_back(c);
     c = 0;
   }
 }
 
-// A trailing CR (a PIN file written on Windows, or a terminal in raw-ish mode).
+// A trailing CR: a PIN file written on Windows, or a terminal sending CR LF.
 SecureString strip_cr(SecureString pin) {
   if (pin.empty() || pin.view().back() != '\r') return pin;
   SecureString out;
   std::string_view v = pin.view();
-  while (!v.empty() && (v.back() == '\r' || v.back() == '\n')) v.remove_suffix(1);
+  v.remove_suffix(1);
   for (char c : v) out.push_back(c);
   return out;
 }
 
-// --- terminal restore on signals: best effort, async-signal-safe (tcsetattr, signal, raise) ---
+// --- echo off, and back on whatever happens -------------------------------------------------
+// The handler restores the terminal at once (tcsetattr is async-signal-safe) and records the
+// signal; the reading loop then re-raises it with the caller's disposition, as OpenBSD's
+// readpassphrase does. After a stop (Ctrl-Z) and fg, echo goes off again and reading resumes.
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
+constexpr std::size_t kSignalCount = sizeof kSignals / sizeof kSignals[0];
 volatile sig_atomic_t g_tty_fd = -1;
+volatile sig_atomic_t g_signal = 0;
 struct termios g_saved_tty;
-constexpr int kRestoreSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
-struct sigaction g_old_actions[sizeof kRestoreSignals / sizeof kRestoreSignals[0]];
 
-extern "C" void restore_tty_and_reraise(int sig) {
-  if (g_tty_fd >= 0) tcsetattr(static_cast<int>(g_tty_fd), TCSAFLUSH, &g_saved_tty);
-  // Hand the signal to whoever had it before, by default disposition or their handler.
-  for (std::size_t i = 0; i < sizeof kRestoreSignals / sizeof kRestoreSignals[0]; ++i) {
-    if (kRestoreSignals[i] == sig) sigaction(sig, &g_old_actions[i], nullptr);
-  }
-  raise(sig);
+extern "C" void on_signal(int sig) {
+  int saved_errno = errno;
+  if (g_tty_fd >= 0) tcsetattr(static_cast<int>(g_tty_fd), TCSANOW, &g_saved_tty);
+  g_signal = sig;
+  errno = saved_errno;
 }
 
 class EchoOff {
@@ -66,38 +68,53 @@ class EchoOff {
       throw Error(Errc::usage, std::string("cannot read the terminal settings of /dev/tty: ") +
                                    std::strerror(errno) + "; pass the PIN with --pin-fd N");
     }
+    quiet_ = saved_;
+    quiet_.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHOE | ECHOK);
+    quiet_.c_lflag |= ECHONL;
+    engage();
+  }
+  ~EchoOff() { disengage(); }
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+
+  // After an interrupted read: hand a recorded signal to the caller's disposition with the
+  // terminal restored, then (if the process is still here) turn echo off again.
+  bool after_interrupt() {
+    int sig = static_cast<int>(g_signal);
+    if (sig == 0) return true;
+    disengage();
+    kill(getpid(), sig);  // delivered before kill returns when unblocked; may stop or end us
+    engage();
+    return true;
+  }
+
+ private:
+  void engage() {
+    g_signal = 0;
     g_saved_tty = saved_;
     g_tty_fd = fd_;
     struct sigaction sa {};
-    sa.sa_handler = restore_tty_and_reraise;
+    sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    for (std::size_t i = 0; i < sizeof kRestoreSignals / sizeof kRestoreSignals[0]; ++i) {
-      sigaction(kRestoreSignals[i], &sa, &g_old_actions[i]);
-    }
-    struct termios quiet = saved_;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHOE | ECHOK);
-    quiet.c_lflag |= ECHONL;
-    if (tcsetattr(fd_, TCSAFLUSH, &quiet) != 0) {
+    sa.sa_flags = 0;  // no SA_RESTART: read() must return EINTR so the loop sees the signal
+    for (std::size_t i = 0; i < kSignalCount; ++i) sigaction(kSignals[i], &sa, &old_[i]);
+    if (tcsetattr(fd_, TCSAFLUSH, &quiet_) != 0) {
       int err = errno;
-      restore();
+      disengage();
       throw Error(Errc::usage, std::string("cannot turn off echo on /dev/tty: ") + std::strerror(err) +
                                    "; pass the PIN with --pin-fd N");
     }
   }
-  ~EchoOff() { restore(); }
-  EchoOff(const EchoOff&) = delete;
-  EchoOff& operator=(const EchoOff&) = delete;
-
- private:
-  void restore() noexcept {
+  void disengage() noexcept {
     tcsetattr(fd_, TCSAFLUSH, &saved_);
-    for (std::size_t i = 0; i < sizeof kRestoreSignals / sizeof kRestoreSignals[0]; ++i) {
-      sigaction(kRestoreSignals[i], &g_old_actions[i], nullptr);
-    }
     g_tty_fd = -1;
+    for (std::size_t i = 0; i < kSignalCount; ++i) sigaction(kSignals[i], &old_[i], nullptr);
   }
+
   int fd_;
   struct termios saved_ {};
+  struct termios quiet_ {};
+  struct sigaction old_[kSignalCount] {};
 };
 
 struct CloseFd {
@@ -111,8 +128,7 @@ SecureString read_from_fd(int fd) {
   CloseFd closer{fd};
   if (fd < 0) throw Error(Errc::usage, "--pin-fd needs a file descriptor number of 0 or more");
   SecureString pin;
-  bool saw_anything = false;
-  if (!read_line(fd, pin, saw_anything)) {
+  if (!read_line(fd, pin, [] { return true; })) {
     throw Error(Errc::usage, "cannot read the PIN from file descriptor " + std::to_string(fd) + ": " +
                                  std::strerror(errno) + "; is it open for reading?");
   }
@@ -138,8 +154,7 @@ SecureString read_from_tty(const std::string& prompt) {
       ssize_t ignored = ::write(fd, prompt.data(), prompt.size());
       (void)ignored;
     }
-    bool saw_anything = false;
-    if (!read_line(fd, pin, saw_anything)) {
+    if (!read_line(fd, pin, [&] { return quiet.after_interrupt(); })) {
       throw Error(Errc::usage, std::string("cannot read the PIN from the terminal: ") + std::strerror(errno));
     }
   }

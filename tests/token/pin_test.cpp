@@ -165,5 +165,37 @@ TEST(Pin, TerminalRestoredOnSigint) {
   close(master);
 }
 
+// Ctrl-Z while the prompt waits: the terminal is restored for the stop, and echo goes off
+// again before reading resumes. (The pty child's process group is orphaned, so the kernel
+// discards the stop itself; what is checked is that no echo leaks afterwards.)
+TEST(Pin, TerminalEchoOffAgainAfterSigtstp) {
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    signal(SIGTSTP, SIG_DFL);
+    try {
+      SecureString pin = read_pin("PIN: ", std::nullopt);
+      std::string out = "GOT:" + std::string(pin.view()) + "\n";
+      if (write(STDOUT_FILENO, out.data(), out.size()) < 0) _exit(3);
+      _exit(0);
+    } catch (...) {
+      _exit(2);
+    }
+  }
+  read_until(master, "PIN: ");
+  kill(pid, SIGTSTP);
+  usleep(100 * 1000);
+  EXPECT_FALSE(echo_on(master));
+  std::string typed = "after-stop\n";
+  ASSERT_EQ(write(master, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
+  std::string after = read_until(master, "GOT:after-stop");
+  EXPECT_EQ(after.find("after-stop"), after.find("GOT:after-stop") + 4) << "echoed: " << after;
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  close(master);
+}
+
 }  // namespace
 }  // namespace catsign::token
