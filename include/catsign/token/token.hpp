@@ -93,9 +93,8 @@ class Token {
   // ignored it gets the pair destroyed and an error.
   RsaPublicKey generate_key(const std::string& label, unsigned bits);
 
-  struct State;  // libp11 context, slots, module handle; defined in token.cpp
-
  private:
+  struct State;  // libp11 context, slots, the raw module, the signer; defined in token.cpp
   explicit Token(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
