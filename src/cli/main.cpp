@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   register_status(app, ctx);
   register_request(app, ctx);
   register_audit(app, ctx);
+  register_check_catalog(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -68,6 +68,13 @@ Signature read_document_signature(ByteView signature_data) {
 
 Verified verify_document(const Certificate& cert, const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed) {
+  const RsaVerifier verifier(cert.key.rsa);
+  return verify_document(cert, verifier, signature, feed);
+}
+
+Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+                         const Signature& signature,
+                         const std::function<void(DocumentHasher&)>& feed) {
   const std::string key_name = format_fingerprint(cert.fingerprint);
   if (cert.revoked()) bad("the key " + key_name + " is revoked");
   if (signature.type != SignatureType::binary && signature.type != SignatureType::text) {
@@ -112,7 +119,6 @@ Verified verify_document(const Certificate& cert, const Signature& signature,
 
   DocumentHasher hasher(signature.hash, signature.type);
   feed(hasher);
-  const RsaVerifier verifier(cert.key.rsa);
   if (!detail::digest_and_verify(std::move(hasher), signature, verifier)) {
     bad("the signature does not match the data (the data or the signature was changed, or "
         "it was made by another key)");

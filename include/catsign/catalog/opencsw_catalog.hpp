@@ -16,11 +16,11 @@ struct CatalogEntry {
   std::string version;            // e.g. "1.8,REV=2006.05.19"
   std::string pkgname;            // e.g. "CSW9menu"
   std::string file;               // e.g. "9menu-1.8,REV=2006.05.19-SunOS5.8-sparc-CSW.pkg.gz"
-  std::string md5;                // 32 lowercase hex digits
+  std::string md5;                // 32 hex digits, stored lowercase
   std::uint64_t size = 0;         // bytes
   std::vector<std::string> depends;      // "none" -> empty
-  std::string category;                  // 9-field catalogs only: e.g. "none"
-  std::vector<std::string> i_depends;    // 9-field catalogs only
+  std::string category;                  // as written: "none", "eng|fun|lib"
+  std::vector<std::string> i_depends;    // 9-field catalogs only; "none" -> empty
   bool nine_fields = false;
 };
 
@@ -31,11 +31,14 @@ struct OpenCswCatalog {
 };
 
 // Parses a plain catalog, or a cleartext-signed one through its signature framing (the text
-// is taken from inside the framing; the signature is NOT checked here). Every rule is
-// checked: field count (8 or 9, the same for every line), md5 as 32 hex digits, size as a
-// decimal number, file names without '/' or "..", dependency lists "none" or CSWa|CSWb,
-// catalog names and package names unique. Error(malformed) names the line number and the
-// field: "catalog line 17, field 5 (md5): 'xyz' is not 32 hex digits".
+// is taken from inside the framing; the signature is NOT checked here; line numbers are still
+// those of the file). Every rule is checked: field count (8 or 9, the same for every line),
+// md5 as 32 hex digits, size as a decimal number (no sign, fits 64 bits), file names without
+// '/' or "..", dependency lists "none" or CSWa|CSWb, catalog names and package names unique,
+// printable ASCII only. Empty lines and CR LF line endings are refused (catalogs, signed or
+// not, are LF text; a CR would end up inside the last field). "#" lines are headers, kept in
+// order: "# KEY value". Error(malformed) names the line number and the field: "catalog line
+// 17, field 5 (md5): 'xyz' is not 32 hex digits".
 OpenCswCatalog parse_opencsw_catalog(std::string_view text);
 
 }  // namespace catsign::catalog

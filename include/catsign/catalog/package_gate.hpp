@@ -44,7 +44,21 @@ struct GateOptions {
 // file is read once: the same pass gives its size, its md5 and the hash its signature
 // covers. Signatures are matched to keyring certificates by issuer fingerprint or key ID;
 // revoked certificates are not trusted.
+//
+// Statuses, in the order they are decided: missing (not openable beneath the root: absent, an
+// escape, not a regular file; no read), size_mismatch (fstat, no read; or the file changed
+// while read), md5_mismatch, unsigned (no FILE.asc), bad_signature (FILE.asc unparseable,
+// signer not in the keyring, signer revoked, or it does not verify). Each certificate's RSA
+// verifier is built once. An I/O failure other than a refusal (EIO, no openat2) is thrown
+// as Error(io) after the workers stop.
 GateReport check_packages(const OpenCswCatalog& catalog, const Root& root, const std::string& directory,
                           const std::vector<openpgp::Certificate>& keyring, const GateOptions& options = {});
+
+// Reads a package keyring (armored or binary): several certificates (parse_keyring), and, in
+// armored keyrings, revocation certificates as blocks of their own (what gpg --gen-revoke
+// writes), each applied to the keyring certificate it names. A revocation that names a key in
+// the keyring but does not verify is refused (Error(bad_signature)); one for another key is
+// ignored.
+std::vector<openpgp::Certificate> read_package_keyring(ByteView data);
 
 }  // namespace catsign::catalog

@@ -18,5 +18,6 @@ void register_lock(CLI::App& app, Context& ctx);
 void register_status(CLI::App& app, Context& ctx);
 void register_request(CLI::App& app, Context& ctx);
 void register_audit(CLI::App& app, Context& ctx);
+void register_check_catalog(CLI::App& app, Context& ctx);
 
 }  // namespace catsign::cli

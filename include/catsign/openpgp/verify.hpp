@@ -9,6 +9,7 @@
 
 #include "catsign/openpgp/certificate.hpp"
 #include "catsign/openpgp/document_hasher.hpp"
+#include "catsign/openpgp/rsa_verifier.hpp"
 #include "catsign/openpgp/signature.hpp"
 
 namespace catsign::openpgp {
@@ -30,6 +31,12 @@ Signature read_document_signature(ByteView signature_data);
 // (by fingerprint or key ID), carry a creation time, have no unknown critical subpacket, and
 // verify. Error(bad_signature) says which rule failed.
 Verified verify_document(const Certificate& cert, const Signature& signature,
+                         const std::function<void(DocumentHasher&)>& feed);
+
+// The same with `verifier` built once from cert.key.rsa by the caller, for many signatures by
+// one key (the package gate): building a Botan RSA key and verifier per signature is waste.
+Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+                         const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed);
 
 // Convenience forms.
