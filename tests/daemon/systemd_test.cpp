@@ -1,0 +1,422 @@
+// Socket activation and readiness notification, against a fake systemd: the tests set
+// LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES and NOTIFY_SOCKET the way systemd does. Each scenario
+// runs in a forked child, since LISTEN_PID must be the caller's pid, the descriptors must sit
+// at 3 and 4, and the environment must not leak into other tests.
+#include "catsign/daemon/systemd.hpp"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../support/process.hpp"
+#include "catsign/config.hpp"
+#include "catsign/error.hpp"
+
+namespace catsign::daemon {
+namespace {
+
+using catsign::testing::TempDir;
+
+sockaddr_un unix_address(const std::string& path) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+  return a;
+}
+
+// A Unix socket of `type` bound to `path` and moved to descriptor `target`; listening when asked.
+// Returns false (with a message on stderr) on any failure. Runs in the child.
+bool make_socket_at(int target, const std::string& path, int type, bool listening) {
+  int fd = ::socket(AF_UNIX, type, 0);
+  if (fd < 0) return false;
+  sockaddr_un a = unix_address(path);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return false;
+  if (listening && ::listen(fd, 4) != 0) return false;
+  if (fd != target) {
+    if (::dup2(fd, target) < 0) return false;
+    ::close(fd);
+  }
+  return true;
+}
+
+// Runs `body` in a forked child and returns its exit code; the child reports failures on
+// stderr (which gtest shows) and exits non-zero.
+int in_child(const std::function<int()>& body) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    int rc = 99;
+    try {
+      rc = body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child: unexpected exception: %s\n", e.what());
+    }
+    std::fflush(nullptr);
+    ::_exit(rc);
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+#define CHILD_CHECK(cond)                                                     \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      std::fprintf(stderr, "child: check failed at line %d: %s\n", __LINE__, #cond); \
+      return 1;                                                               \
+    }                                                                         \
+  } while (0)
+
+void fake_activation(int n, const char* names) {
+  ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+  ::setenv("LISTEN_FDS", std::to_string(n).c_str(), 1);
+  if (names)
+    ::setenv("LISTEN_FDNAMES", names, 1);
+  else
+    ::unsetenv("LISTEN_FDNAMES");
+}
+
+// Expects sockets_from_systemd() to refuse with Errc::usage and a message containing `want`.
+int expect_refused(const std::string& want) {
+  try {
+    ActivatedSockets s = sockets_from_systemd();
+    std::fprintf(stderr, "child: accepted sign=%d admin=%d\n", s.sign, s.admin);
+    return 1;
+  } catch (const Error& e) {
+    CHILD_CHECK(e.code() == Errc::usage);
+    if (std::string(e.what()).find(want) == std::string::npos) {
+      std::fprintf(stderr, "child: message '%s' lacks '%s'\n", e.what(), want.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+TEST(Systemd, WithoutActivationEverythingIsMinusOneAndNotifyIsANoOp) {
+  EXPECT_EQ(in_child([] {
+              ::unsetenv("LISTEN_PID");
+              ::unsetenv("LISTEN_FDS");
+              ::unsetenv("LISTEN_FDNAMES");
+              ::unsetenv("NOTIFY_SOCKET");
+              ActivatedSockets s = sockets_from_systemd();
+              CHILD_CHECK(s.sign == -1);
+              CHILD_CHECK(s.admin == -1);
+              notify_ready("listening");
+              notify_status("locked");
+              notify_stopping();
+              return 0;
+            }),
+            0);
+}
+
+TEST(Systemd, ActivationForAnotherProcessIsIgnored) {
+  // LISTEN_PID names someone else (the variables were inherited): the fds are not ours.
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "sign.sock").string(), SOCK_STREAM, true));
+              fake_activation(1, "sign");
+              ::setenv("LISTEN_PID", std::to_string(::getppid()).c_str(), 1);
+              ActivatedSockets s = sockets_from_systemd();
+              CHILD_CHECK(s.sign == -1);
+              CHILD_CHECK(s.admin == -1);
+              return 0;
+            }),
+            0);
+}
+
+TEST(Systemd, NamedSocketsComeBackInEitherOrder) {
+  TempDir dir;
+  for (const char* names : {"sign:admin", "admin:sign"}) {
+    SCOPED_TRACE(names);
+    EXPECT_EQ(in_child([&] {
+                CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_STREAM, true));
+                CHILD_CHECK(make_socket_at(4, (dir / "b.sock").string(), SOCK_STREAM, true));
+                fake_activation(2, names);
+                ActivatedSockets s = sockets_from_systemd();
+                bool sign_first = std::string(names) == "sign:admin";
+                CHILD_CHECK(s.sign == (sign_first ? 3 : 4));
+                CHILD_CHECK(s.admin == (sign_first ? 4 : 3));
+                // The variables are consumed: nothing the daemon starts inherits them.
+                CHILD_CHECK(std::getenv("LISTEN_FDS") == nullptr);
+                CHILD_CHECK(std::getenv("LISTEN_PID") == nullptr);
+                return 0;
+              }),
+              0);
+    ::unlink((dir / "a.sock").c_str());
+    ::unlink((dir / "b.sock").c_str());
+  }
+}
+
+TEST(Systemd, OnlyTheSignSocketIsFine) {
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "sign.sock").string(), SOCK_STREAM, true));
+              fake_activation(1, "sign");
+              ActivatedSockets s = sockets_from_systemd();
+              CHILD_CHECK(s.sign == 3);
+              CHILD_CHECK(s.admin == -1);
+              return 0;
+            }),
+            0);
+}
+
+TEST(Systemd, UnknownNameIsRefused) {
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_STREAM, true));
+              CHILD_CHECK(make_socket_at(4, (dir / "b.sock").string(), SOCK_STREAM, true));
+              fake_activation(2, "sign:metrics");
+              int rc = expect_refused("'metrics'");
+              // Refused descriptors are closed, not left open behind the caller's back.
+              CHILD_CHECK(::fcntl(3, F_GETFD) == -1);
+              CHILD_CHECK(::fcntl(4, F_GETFD) == -1);
+              return rc;
+            }),
+            0);
+}
+
+TEST(Systemd, MissingNamesAreRefused) {
+  // No FileDescriptorName=: libsystemd calls every socket "unknown".
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_STREAM, true));
+              fake_activation(1, nullptr);
+              return expect_refused("FileDescriptorName=sign");
+            }),
+            0);
+}
+
+TEST(Systemd, DuplicateNameIsRefused) {
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_STREAM, true));
+              CHILD_CHECK(make_socket_at(4, (dir / "b.sock").string(), SOCK_STREAM, true));
+              fake_activation(2, "sign:sign");
+              return expect_refused("two sockets named 'sign'");
+            }),
+            0);
+}
+
+TEST(Systemd, NonListeningSocketIsRefused) {
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_STREAM, true));
+              CHILD_CHECK(make_socket_at(4, (dir / "b.sock").string(), SOCK_STREAM, false));
+              fake_activation(2, "sign:admin");
+              return expect_refused("'admin' socket is not a listening Unix stream socket");
+            }),
+            0);
+}
+
+TEST(Systemd, DatagramSocketIsRefused) {
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_DGRAM, false));
+              fake_activation(1, "sign");
+              return expect_refused("'sign' socket is not a listening Unix stream socket");
+            }),
+            0);
+}
+
+TEST(Systemd, TcpSocketIsRefused) {
+  EXPECT_EQ(in_child([&] {
+              int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+              CHILD_CHECK(fd >= 0);
+              sockaddr_in a{};
+              a.sin_family = AF_INET;
+              a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+              CHILD_CHECK(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+              CHILD_CHECK(::listen(fd, 4) == 0);
+              if (fd != 3) {
+                CHILD_CHECK(::dup2(fd, 3) == 3);
+                ::close(fd);
+              }
+              fake_activation(1, "sign");
+              return expect_refused("not a listening Unix stream socket");
+            }),
+            0);
+}
+
+// A datagram socket standing in for systemd's notification socket.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a = unix_address(path);
+    ok_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    timeval tv{2, 0};
+    if (ok_) ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~NotifySocket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+  bool ok() const { return ok_; }
+  const std::string& path() const { return path_; }
+  // The next datagram, or "<none>" after the timeout.
+  std::string receive() {
+    std::vector<char> buf(4096);
+    ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    return n < 0 ? std::string("<none>") : std::string(buf.data(), static_cast<std::size_t>(n));
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+TEST(Systemd, NotifySendsReadyStatusAndStopping) {
+  TempDir dir;
+  NotifySocket sock((dir / "notify").string());
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(in_child([&] {
+              ::setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
+              notify_ready("locked; run catsign unlock");
+              notify_status("unlocked, 6d 23h left");
+              // The variable stays: later status updates must still reach systemd.
+              CHILD_CHECK(std::getenv("NOTIFY_SOCKET") != nullptr);
+              notify_stopping();
+              return 0;
+            }),
+            0);
+  EXPECT_EQ(sock.receive(), "READY=1\nSTATUS=locked; run catsign unlock");
+  EXPECT_EQ(sock.receive(), "STATUS=unlocked, 6d 23h left");
+  EXPECT_EQ(sock.receive(), "STOPPING=1");
+}
+
+TEST(Systemd, StatusCannotSmuggleAnotherAssignment) {
+  TempDir dir;
+  NotifySocket sock((dir / "notify").string());
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(in_child([&] {
+              ::setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
+              notify_status("locked\nSTOPPING=1\r\nERRNO=5");
+              return 0;
+            }),
+            0);
+  EXPECT_EQ(sock.receive(), "STATUS=locked STOPPING=1  ERRNO=5");
+}
+
+TEST(Systemd, UnreachableNotifySocketIsNotFatal) {
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              ::setenv("NOTIFY_SOCKET", (dir / "nobody-listens").c_str(), 1);
+              notify_ready("listening");
+              notify_status("locked");
+              notify_stopping();
+              return 0;
+            }),
+            0);
+}
+
+}  // namespace
+}  // namespace catsign::daemon
+
+// --- packaging/: the units, the example config and each other ------------------------------
+
+namespace catsign::daemon {
+namespace {
+
+using catsign::testing::read_text;
+using catsign::testing::run;
+using catsign::testing::RunResult;
+
+const std::filesystem::path kPackaging = std::filesystem::path(CATSIGN_SOURCE_DIR) / "packaging";
+
+// Values of `key=` in a unit file, in order (no sections, no continuation lines: ours have none).
+std::vector<std::string> unit_values(const std::string& unit, const std::string& key) {
+  std::vector<std::string> out;
+  std::istringstream in(read_text(kPackaging / unit));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key + "=", 0) == 0) out.push_back(line.substr(key.size() + 1));
+  return out;
+}
+
+std::string unit_value(const std::string& unit, const std::string& key) {
+  std::vector<std::string> v = unit_values(unit, key);
+  EXPECT_EQ(v.size(), 1u) << unit << " " << key;
+  return v.empty() ? "" : v.front();
+}
+
+TEST(Packaging, ExampleConfigParses) {
+  Config c = load_config(kPackaging / "catsign.toml.example");
+  EXPECT_EQ(c.keys.size(), 2u);
+  EXPECT_EQ(c.key(std::nullopt).name, "catalog");
+  // The udev rule runs `catsign lock` as root: the daemon must accept uid 0 on the admin socket.
+  EXPECT_NE(std::find(c.daemon.admin_uids.begin(), c.daemon.admin_uids.end(), 0u), c.daemon.admin_uids.end());
+}
+
+TEST(Packaging, UnitsAgreeWithTheExampleConfig) {
+  Config c = load_config(kPackaging / "catsign.toml.example");
+  EXPECT_EQ(unit_value("catsignd-sign.socket", "ListenStream"), c.daemon.socket.string());
+  EXPECT_EQ(unit_value("catsignd-admin.socket", "ListenStream"), c.daemon.admin_socket.string());
+  // The names sockets_from_systemd() looks for.
+  EXPECT_EQ(unit_value("catsignd-sign.socket", "FileDescriptorName"), "sign");
+  EXPECT_EQ(unit_value("catsignd-admin.socket", "FileDescriptorName"), "admin");
+  EXPECT_EQ(unit_value("catsignd-sign.socket", "Service"), "catsignd.service");
+  EXPECT_EQ(unit_value("catsignd-admin.socket", "Service"), "catsignd.service");
+  // Different groups: that is why they are two units.
+  EXPECT_NE(unit_value("catsignd-sign.socket", "SocketGroup"), unit_value("catsignd-admin.socket", "SocketGroup"));
+
+  EXPECT_EQ(unit_value("catsignd.service", "Type"), "notify");
+  EXPECT_EQ(unit_value("catsignd.service", "ExecStart"), "/usr/bin/catsignd --config /etc/catsign/catsign.toml");
+  EXPECT_EQ(unit_value("catsignd.service", "ReadOnlyPaths"), c.catalogs.root.string());
+  EXPECT_EQ(unit_value("catsignd.service", "ReadWritePaths"), "-" + c.spool_dir.string());
+  EXPECT_EQ("/var/lib/" + unit_value("catsignd.service", "StateDirectory"), c.audit_log.parent_path().string());
+  EXPECT_EQ(unit_value("catsignd.service", "RestrictAddressFamilies"), "AF_UNIX");
+  EXPECT_EQ(unit_value("catsignd.service", "LimitCORE"), "0");
+  EXPECT_EQ(unit_value("catsignd.service", "CapabilityBoundingSet"), "");
+  // No RuntimeDirectory=: it would chmod /run/catsign to 0750 and delete the sockets on stop.
+  EXPECT_TRUE(unit_values("catsignd.service", "RuntimeDirectory").empty());
+
+  // The groups the units and tmpfiles.d use are the ones sysusers.d creates.
+  std::string sysusers = read_text(kPackaging / "sysusers.d/catsign.conf");
+  for (const std::string& g : {unit_value("catsignd-sign.socket", "SocketGroup"),
+                               unit_value("catsignd-admin.socket", "SocketGroup")})
+    EXPECT_NE(sysusers.find("\ng     " + g + " "), std::string::npos) << g;
+  // A "u" line also makes the user's own group.
+  EXPECT_EQ(unit_value("catsignd.service", "User"), "catsign");
+  EXPECT_EQ(unit_value("catsignd.service", "Group"), "catsign");
+  EXPECT_NE(sysusers.find("\nu     catsign "), std::string::npos);
+  EXPECT_NE(read_text(kPackaging / "tmpfiles.d/catsign.conf").find("d     " + c.spool_dir.string() + " "),
+            std::string::npos);
+}
+
+TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
+  if (run({"sh", "-c", "command -v systemd-analyze"}).exit_code != 0) GTEST_SKIP() << "no systemd-analyze";
+  // verify insists that ExecStart= names an executable: point it at a binary that exists.
+  catsign::testing::TempDir dir;
+  for (const char* unit : {"catsignd.service", "catsignd-sign.socket", "catsignd-admin.socket"}) {
+    std::string text = read_text(kPackaging / unit);
+    const std::string from = "ExecStart=/usr/bin/catsignd";
+    std::size_t at = text.find(from);
+    if (at != std::string::npos) text.replace(at, from.size(), std::string("ExecStart=") + CATSIGN_BINARY);
+    catsign::testing::write_text(dir / unit, text);
+  }
+  RunResult r = run({"systemd-analyze", "verify", "--man=no", (dir / "catsignd.service").string(),
+                     (dir / "catsignd-sign.socket").string(), (dir / "catsignd-admin.socket").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+}  // namespace
+}  // namespace catsign::daemon
