@@ -165,6 +165,10 @@ OpenCswCatalog parse_opencsw_catalog(std::string_view input) {
       if (sp == std::string_view::npos || fields.size() > 9) break;
       start = sp + 1;
     }
+    // An empty field (two spaces in a row) first: it would otherwise read as a wrong count.
+    for (std::size_t i = 0; i < fields.size() && i < 9; ++i) {
+      if (fields[i].empty()) fail_field(number, i, fields[i], "is empty (two spaces in a row, or a space at the end?)");
+    }
     if (fields.size() < 8 || fields.size() > 9) {
       fail_line(number, (fields.size() > 9 ? std::string("more than 9") : std::to_string(fields.size())) +
                             " fields; a catalog line has 9 (or 8 in old catalogs), separated by single spaces");
@@ -176,9 +180,6 @@ OpenCswCatalog parse_opencsw_catalog(std::string_view input) {
       fail_line(number, std::to_string(fields.size()) + " fields, but line " +
                             std::to_string(first_package_line) + " has " + std::to_string(field_count) +
                             " (every line of a catalog has the same form)");
-    }
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i].empty()) fail_field(number, i, fields[i], "is empty (two spaces in a row, or a space at the end?)");
     }
 
     CatalogEntry e;
