@@ -17,6 +17,9 @@ namespace catsign {
 struct TokenConfig {
   std::string module = "/usr/lib/softhsm/libsofthsm2.so";
   unsigned sessions = 1;
+  // A signature the token has not returned by then fails, and the daemon locks: a hung
+  // token needs a person.
+  std::chrono::seconds sign_timeout{30};
 };
 
 struct KeyConfig {

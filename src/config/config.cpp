@@ -148,9 +148,10 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
     if (!v.is_table()) r.fail(&v, "'" + std::string(k.str()) + "' must be a section, such as [" + std::string(k.str()) + "]");
 
   if (const toml::table* t = r.table(root, "token")) {
-    r.only(*t, "token", {"module", "sessions"});
+    r.only(*t, "token", {"module", "sessions", "sign_timeout"});
     r.string(*t, "token", "module", c.token.module);
     r.integer(*t, "token", "sessions", c.token.sessions, 1, 64);
+    r.duration(*t, "token", "sign_timeout", c.token.sign_timeout);
   }
   if (const toml::table* t = r.table(root, "keys")) {
     for (const auto& [name, node] : *t) {

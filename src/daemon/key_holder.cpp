@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+#include <thread>
+
 #include "catsign/openpgp/certificate_file.hpp"
 #include "catsign/daemon/protocol.hpp"
 #include "catsign/token/pkcs11_module.hpp"
@@ -44,7 +47,7 @@ KeyHolder::KeyHolder(const Config& config, const KeyConfig& key)
     : config_(config),
       key_(key),
       certificate_(openpgp::read_certificate_file(key.certificate)),
-      sessions_(static_cast<std::ptrdiff_t>(config.token.sessions)) {
+      sessions_(std::make_shared<std::counting_semaphore<64>>(static_cast<std::ptrdiff_t>(config.token.sessions))) {
   if (certificate_.revoked())
     throw Error(Errc::usage, "certificate " + key.certificate.string() + " (" +
                                  openpgp::format_fingerprint(certificate_.fingerprint) +
@@ -128,14 +131,30 @@ std::shared_ptr<KeyHolder::Unlocked> KeyHolder::current_or_throw() {
 
 openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) {
   std::shared_ptr<Unlocked> u = current_or_throw();
-  if (!sessions_.try_acquire_for(kSessionWait))
+  if (!sessions_->try_acquire_for(kSessionWait))
     throw RequestError(ReplyCode::busy, "all token sessions stayed busy for 30s: try again later");
-  struct Release {
-    std::counting_semaphore<64>& s;
-    ~Release() { s.release(); }
-  } release{sessions_};
+  // The token call runs on its own thread so that a hung token costs the caller a timeout,
+  // not forever. The thread keeps its session and its reference to the context until the
+  // token answers, whenever that is; only then is the session free again.
+  auto result = std::make_shared<std::promise<openpgp::Signature>>();
+  std::future<openpgp::Signature> future = result->get_future();
+  std::thread([sessions = sessions_, u, result, hasher = std::move(hasher), options]() mutable {
+    try {
+      result->set_value(u->key->sign_document(std::move(hasher), options));
+    } catch (...) {
+      result->set_exception(std::current_exception());
+    }
+    u.reset();
+    sessions->release();
+  }).detach();
+  if (future.wait_for(config_.token.sign_timeout) == std::future_status::timeout) {
+    std::string seconds = format_duration(config_.token.sign_timeout);
+    lock("the token did not answer a signature request within " + seconds);
+    throw RequestError(ReplyCode::token_error, "the token did not answer within " + seconds +
+                                                   "; catsignd is locked: check the token, then run catsign unlock");
+  }
   try {
-    return u->key->sign_document(std::move(hasher), options);
+    return future.get();
   } catch (const token::TokenError& e) {
     if (e.token_gone()) {
       lock("token removed or logged out (" + token::describe_rv(e.rv()) + ")");

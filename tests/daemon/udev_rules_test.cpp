@@ -339,14 +339,6 @@ TEST(UdevRulesParser, CatchesBrokenRules) {
   EXPECT_TRUE(parse_rules("# c\n\nACTION==\"add\", \\\n  GROUP=\"x\"\n").errors.empty());
 }
 
-TEST(UdevRulesTool, UdevadmVerifyAcceptsTheFileWhereItExists) {
-  // `udevadm verify` exists from systemd 253; Debian 12 ships 252 (and often no udev in a
-  // container).
-  RunResult help = run({"sh", "-c", "command -v udevadm >/dev/null && udevadm verify --help"});
-  if (help.exit_code != 0) GTEST_SKIP() << "no `udevadm verify` here; the parser above checks the file";
-  RunResult r = run({"udevadm", "verify", kRules.string()});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-}
 
 }  // namespace
 }  // namespace catsign

@@ -64,7 +64,8 @@ class KeyHolder {
   const Config& config_;
   const KeyConfig& key_;
   openpgp::Certificate certificate_;
-  std::counting_semaphore<64> sessions_;
+  // Shared with signing threads, which may outlive a timed-out request (and this object).
+  std::shared_ptr<std::counting_semaphore<64>> sessions_;
 
   mutable std::mutex mutex_;  // guards state_ and unlocked_; never held while the token works
   std::mutex unlock_mutex_;   // one unlock at a time
