@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "catsign/daemon/server.hpp"
+#include "catsign/daemon/spool.hpp"
 #include "catsign/token/pin.hpp"
 #include "catsign/util/duration.hpp"
 
@@ -107,14 +108,20 @@ int run_daemon(int argc, char** argv) {
     token::disable_core_dumps();
     ::signal(SIGPIPE, SIG_IGN);
     Config config = load_config(config_path);
-    KeyHolder key(config, config.key(config.catalogs.key.empty() ? std::nullopt
-                                                                 : std::optional<std::string>(config.catalogs.key)));
+    const KeyConfig& catalog_key =
+        config.key(config.catalogs.key.empty() ? std::nullopt : std::optional<std::string>(config.catalogs.key));
+    std::vector<const KeyConfig*> other_keys;
+    if (!config.packages.key.empty()) other_keys.push_back(&config.key(config.packages.key));
+    KeyHolder key(config, catalog_key, other_keys);
     std::error_code ec;
     std::filesystem::create_directories(config.audit_log.parent_path(), ec);
     AuditLog audit(config.audit_log);
     SigningService service(config, key, audit);
     Server server(config, service, sockets_from_systemd());
     WindowWatch watch(config, service, key);
+    // The spool ([spool] dir, DESIGN.md §4): request files answered on a thread of its own.
+    std::unique_ptr<Spool> spool;
+    if (!config.spool_dir.empty()) spool = std::make_unique<Spool>(config, service);
     g_server = &server;
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -125,7 +132,9 @@ int run_daemon(int argc, char** argv) {
                  openpgp::format_fingerprint(key.fingerprint()), key.key_config().name, config.daemon.socket.string(),
                  config.daemon.admin_socket.string());
     notify_ready("locked: a person must run catsign unlock");
+    if (spool) spool->start();
     server.run([&] { watch.tick(); });
+    if (spool) spool->stop();  // finishes a request in hand; answers nothing more
     notify_stopping();
     g_server = nullptr;
     service.lock("daemon stopping", Peer{::getpid(), ::getuid(), ::getgid()});

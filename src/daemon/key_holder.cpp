@@ -20,12 +20,12 @@ struct KeyHolder::Unlocked {
   Unlocked& operator=(const Unlocked&) = delete;
 
   token::Token token;
-  std::unique_ptr<openpgp::OpenPgpKey> key;
+  std::map<std::string, std::unique_ptr<openpgp::OpenPgpKey>> keys;  // by key name
 
   ~Unlocked() {
-    // Free the key binding first; the Token's destructor then frees every EVP_PKEY, logs
+    // Free the key bindings first; the Token's destructor then frees every EVP_PKEY, logs
     // out, releases the slots and unloads the module, in the order DESIGN.md §5 requires.
-    key.reset();
+    keys.clear();
   }
 };
 
@@ -43,15 +43,21 @@ std::string describe_locked(const LockState& state, KeyHolder::Clock::time_point
          "): a person must run catsign unlock";
 }
 
-KeyHolder::KeyHolder(const Config& config, const KeyConfig& key)
+KeyHolder::KeyHolder(const Config& config, const KeyConfig& key, std::vector<const KeyConfig*> others)
     : config_(config),
       key_(key),
-      certificate_(openpgp::read_certificate_file(key.certificate)),
       sessions_(std::make_shared<std::counting_semaphore<64>>(static_cast<std::ptrdiff_t>(config.token.sessions))) {
-  if (certificate_.revoked())
-    throw Error(Errc::usage, "certificate " + key.certificate.string() + " (" +
-                                 openpgp::format_fingerprint(certificate_.fingerprint) +
-                                 ") is revoked: configure the new key's certificate");
+  keys_.push_back(&key);
+  for (const KeyConfig* k : others)
+    if (k->name != key.name) keys_.push_back(k);
+  for (const KeyConfig* k : keys_) {
+    openpgp::Certificate cert = openpgp::read_certificate_file(k->certificate);
+    if (cert.revoked())
+      throw Error(Errc::usage, "certificate " + k->certificate.string() + " (" +
+                                   openpgp::format_fingerprint(cert.fingerprint) +
+                                   ") is revoked: configure the new key's certificate");
+    certificates_.emplace(k->name, std::move(cert));
+  }
   state_.since = Clock::now();
   state_.locked_reason = "not unlocked since start";
 }
@@ -85,10 +91,13 @@ void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
   } catch (const token::TokenError& e) {
     throw RequestError(ReplyCode::denied, e.what());
   }
-  try {
-    u->key = std::make_unique<openpgp::OpenPgpKey>(u->token.signer(), certificate_.key);
-  } catch (const Error& e) {
-    throw RequestError(ReplyCode::denied, e.what());
+  for (const KeyConfig* k : keys_) {
+    try {
+      u->keys[k->name] = std::make_unique<openpgp::OpenPgpKey>(u->token.signer(token::Pkcs11Uri::parse(k->uri)),
+                                                                certificates_.at(k->name).key);
+    } catch (const Error& e) {
+      throw RequestError(ReplyCode::denied, "key '" + k->name + "': " + e.what());
+    }
   }
   std::lock_guard lock(mutex_);
   unlocked_ = std::move(u);
@@ -129,7 +138,16 @@ std::shared_ptr<KeyHolder::Unlocked> KeyHolder::current_or_throw() {
   return unlocked_;
 }
 
-openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) {
+const openpgp::Fingerprint& KeyHolder::fingerprint(const std::string& key) const {
+  auto it = certificates_.find(key.empty() ? key_.name : key);
+  if (it == certificates_.end()) throw Error(Errc::internal, "no key '" + key + "' in the key holder");
+  return it->second.fingerprint;
+}
+
+openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
+                                   const std::string& key) {
+  const std::string name = key.empty() ? key_.name : key;
+  if (!certificates_.count(name)) throw RequestError(ReplyCode::denied, "key '" + name + "' is not configured");
   std::shared_ptr<Unlocked> u = current_or_throw();
   if (!sessions_->try_acquire_for(kSessionWait))
     throw RequestError(ReplyCode::busy, "all token sessions stayed busy for 30s: try again later");
@@ -138,9 +156,9 @@ openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openp
   // token answers, whenever that is; only then is the session free again.
   auto result = std::make_shared<std::promise<openpgp::Signature>>();
   std::future<openpgp::Signature> future = result->get_future();
-  std::thread([sessions = sessions_, u, result, hasher = std::move(hasher), options]() mutable {
+  std::thread([sessions = sessions_, u, name, result, hasher = std::move(hasher), options]() mutable {
     try {
-      result->set_value(u->key->sign_document(std::move(hasher), options));
+      result->set_value(u->keys.at(name)->sign_document(std::move(hasher), options));
     } catch (...) {
       result->set_exception(std::current_exception());
     }

@@ -170,10 +170,8 @@ struct Server::Impl {
       if (job.request.kind == Request::Kind::unlock) {
         reply = service.unlock(job.pin, job.peer);
         job.pin.clear();
-      } else if (job.request.kind == Request::Kind::sign) {
-        reply = service.sign(job.request, job.peer);
       } else {
-        reply = err_reply(ReplyCode::bad_request, "package signing is not configured on this daemon");
+        reply = service.handle(job.request, job.peer);
       }
       bool ok = send_all(job.fd, reply, timeout());
       {

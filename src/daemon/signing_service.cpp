@@ -3,6 +3,7 @@
 #include <botan/hash.h>
 #include <spdlog/spdlog.h>
 
+#include "catsign/catalog/package_gate.hpp"
 #include "catsign/catalog/tuple.hpp"
 #include "catsign/openpgp/armor.hpp"
 #include "catsign/openpgp/cleartext.hpp"
@@ -13,6 +14,9 @@ namespace catsign::daemon {
 namespace {
 
 using Clock = KeyHolder::Clock;
+
+// Packages can be large; they are streamed, so the cap only bounds the work.
+constexpr std::uint64_t kMaxPackageSize = std::uint64_t{8} << 30;
 
 nlohmann::json peer_json(const Peer& peer) {
   return {{"uid", peer.uid}, {"gid", peer.gid}, {"pid", peer.pid}};
@@ -35,7 +39,20 @@ struct StringWriter final : FileWriter {
 }  // namespace
 
 SigningService::SigningService(const Config& config, KeyHolder& catalog_key, AuditLog& audit)
-    : config_(config), key_(catalog_key), audit_(audit), root_(config.catalogs.root) {}
+    : config_(config), key_(catalog_key), audit_(audit), root_(config.catalogs.root) {
+  if (!config.packages.root.empty()) packages_root_ = std::make_unique<catalog::Root>(config.packages.root, "package");
+  if (config.catalogs.require_package_signatures) {
+    if (config.catalogs.package_keyring.empty())
+      throw Error(Errc::usage, "[catalogs] require_package_signatures = true needs package_keyring = \"file\"");
+    try {
+      keyring_ = openpgp::parse_keyring(read_file(config.catalogs.package_keyring, 16 << 20));
+    } catch (const Error& e) {
+      throw Error(Errc::usage, "package keyring " + config.catalogs.package_keyring.string() + ": " + e.what());
+    }
+    if (keyring_.empty())
+      throw Error(Errc::usage, "package keyring " + config.catalogs.package_keyring.string() + " holds no certificate");
+  }
+}
 
 void SigningService::set_last_error(const std::string& e) {
   std::lock_guard lock(last_error_mutex_);
@@ -48,6 +65,26 @@ std::string SigningService::refuse(const RequestError& e, nlohmann::json& record
   record["message"] = e.what();
   set_last_error(std::string(reply_code_name(e.reply_code())) + ": " + e.what());
   return err_reply(e.reply_code(), e.what());
+}
+
+std::string SigningService::finish(nlohmann::json& record, std::string reply, const std::string& what,
+                                  const Peer& peer) {
+  // The record is on disk before the client hears anything; if it can't be written, the
+  // signature is withheld.
+  try {
+    audit_.append(record);
+  } catch (const std::exception& e) {
+    spdlog::error("audit log write failed, signature withheld: {}", e.what());
+    set_last_error(std::string("audit log: ") + e.what());
+    return err_reply(ReplyCode::internal, std::string("the audit log could not be written, so nothing was released: ") + e.what());
+  }
+  if (record["result"] == "ok") {
+    ++signatures_;
+    spdlog::info("signed {} for uid {} pid {}", what, peer.uid, peer.pid);
+  } else {
+    spdlog::warn("refused {} for uid {} pid {}: {}", what, peer.uid, peer.pid, record.value("message", std::string()));
+  }
+  return reply;
 }
 
 std::string SigningService::sign(const Request& request, const Peer& peer) {
@@ -64,23 +101,81 @@ std::string SigningService::sign(const Request& request, const Peer& peer) {
   } catch (const std::exception& e) {
     reply = refuse(RequestError(ReplyCode::internal, std::string("signing failed: ") + e.what()), record);
   }
-  // The record is on disk before the client hears anything; if it can't be written, the
-  // signature is withheld.
+  return finish(record, std::move(reply), "SIGN " + request.target, peer);
+}
+
+std::string SigningService::sign_package(const Request& request, const Peer& peer) {
+  nlohmann::json record = {{"event", "signpkg"}, {"peer", peer_json(peer)}, {"path", request.target},
+                           {"requested_sha256", to_hex(request.sha256)}};
+  std::string reply;
   try {
-    audit_.append(record);
+    reply = sign_package_file(request, record);
+  } catch (const RequestError& e) {
+    reply = refuse(e, record);
   } catch (const std::exception& e) {
-    spdlog::error("audit log write failed, signature withheld: {}", e.what());
-    set_last_error(std::string("audit log: ") + e.what());
-    return err_reply(ReplyCode::internal, std::string("the audit log could not be written, so nothing was released: ") + e.what());
+    reply = refuse(RequestError(ReplyCode::internal, std::string("signing failed: ") + e.what()), record);
   }
-  if (record["result"] == "ok") {
-    ++signatures_;
-    spdlog::info("signed {} for uid {} pid {}", request.target, peer.uid, peer.pid);
-  } else {
-    spdlog::warn("refused SIGN {} for uid {} pid {}: {}", request.target, peer.uid, peer.pid,
-                 record.value("message", std::string()));
+  return finish(record, std::move(reply), "SIGNPKG " + request.target, peer);
+}
+
+std::string SigningService::handle(const Request& request, const Peer& peer) {
+  if (request.kind == Request::Kind::sign) return sign(request, peer);
+  if (request.kind == Request::Kind::signpkg) return sign_package(request, peer);
+  return err_reply(ReplyCode::bad_request, "only SIGN and SIGNPKG are accepted here");
+}
+
+std::string SigningService::sign_package_file(const Request& request, nlohmann::json& record) {
+  if (!packages_root_ || config_.packages.key.empty() || !key_.has_key(config_.packages.key))
+    throw RequestError(ReplyCode::denied, "package signing is not configured: set [packages] root and key");
+  const std::string& path = request.target;
+  bool suffix_ok = false;
+  for (const std::string& suffix : config_.packages.suffixes)
+    if (path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0)
+      suffix_ok = true;
+  if (!suffix_ok) throw RequestError(ReplyCode::unknown_catalog, "'" + path.substr(0, 80) + "' does not end in a configured package suffix");
+  catalog::OpenedFile file;
+  try {
+    file = catalog::open_beneath(*packages_root_, path, kMaxPackageSize);
+  } catch (const Error& e) {
+    throw RequestError(e.code() == Errc::malformed ? ReplyCode::bad_request : ReplyCode::unknown_catalog, e.what());
   }
-  return reply;
+  LockState state = key_.state();
+  if (!state.unlocked && !key_.expire_if_due(Clock::now()))
+    throw RequestError(ReplyCode::locked, describe_locked(state, Clock::now()));
+  openpgp::SignOptions options;
+  openpgp::DocumentHasher hasher(options.hash, openpgp::SignatureType::binary);
+  read_fd_chunks(file.fd.get(), path, [&](ByteView chunk) { hasher.update(chunk); });
+  Bytes digest = hasher.data_digest();
+  record["file_sha256"] = to_hex(digest);
+  if (digest != request.sha256)
+    throw RequestError(ReplyCode::hash_mismatch, "package " + path + " has sha256 " + to_hex(digest) +
+                                                     ", not the one requested: nothing was signed");
+  Bytes packet = key_.sign(std::move(hasher), options, config_.packages.key).packet();
+  std::string payload = request.armor ? openpgp::armor(openpgp::ArmorKind::signature, packet)
+                                      : std::string(packet.begin(), packet.end());
+  record["result"] = "ok";
+  record["key"] = openpgp::format_fingerprint(key_.fingerprint(config_.packages.key));
+  record["signature_sha256"] = sha256_hex(payload);
+  return ok_reply(payload);
+}
+
+void SigningService::check_gate(const std::string& catalog_text, const std::string& tuple, nlohmann::json& record) {
+  catalog::OpenCswCatalog parsed;
+  try {
+    parsed = catalog::parse_opencsw_catalog(catalog_text);
+  } catch (const Error& e) {
+    throw RequestError(ReplyCode::packages_unsigned, std::string("the catalog does not parse, so its packages can't be checked: ") + e.what());
+  }
+  catalog::GateReport report = catalog::check_packages(parsed, root_, tuple, keyring_);
+  if (report.ok()) return;
+  nlohmann::json failed = nlohmann::json::array();
+  for (const catalog::PackageResult& p : report.packages) {
+    if (p.status == catalog::PackageStatus::ok) continue;
+    failed.push_back({{"file", p.file}, {"status", catalog::package_status_name(p.status)}});
+  }
+  record["packages_failed"] = failed;
+  record["packages_failed_count"] = report.failures();
+  throw RequestError(ReplyCode::packages_unsigned, report.summary());
 }
 
 std::string SigningService::sign_catalog(const Request& request, const Peer&, nlohmann::json& record) {
@@ -106,11 +201,17 @@ std::string SigningService::sign_catalog(const Request& request, const Peer&, nl
   std::string file_sha256;
   std::string payload;
   const std::string name = tuple.catalog_path();
+  // With the gate on, the catalog's text is kept from the same single read for the check.
+  const bool gate = config_.catalogs.require_package_signatures;
+  std::string text;
   if (request.form == SignatureForm::detached) {
     // One hash serves both: the file's SHA-256 is the signature hash's state before the
     // trailer (DESIGN.md §3 step 4), so the bytes checked are exactly the bytes signed.
     openpgp::DocumentHasher hasher(options.hash, openpgp::SignatureType::binary);
-    read_fd_chunks(file.fd.get(), name, [&](ByteView chunk) { hasher.update(chunk); });
+    read_fd_chunks(file.fd.get(), name, [&](ByteView chunk) {
+      hasher.update(chunk);
+      if (gate) text.append(chunk.begin(), chunk.end());
+    });
     Bytes digest = hasher.data_digest();
     file_sha256 = to_hex(digest);
     record["file_sha256"] = file_sha256;
@@ -118,6 +219,7 @@ std::string SigningService::sign_catalog(const Request& request, const Peer&, nl
       throw RequestError(ReplyCode::hash_mismatch, "catalog " + tuple.str() + " has sha256 " + file_sha256 +
                                                        ", not the one requested: nothing was signed; recompute "
                                                        "the hash of the catalog you mean to publish");
+    if (gate) check_gate(text, tuple.str(), record);
     Bytes packet = key_.sign(std::move(hasher), options).packet();
     payload = request.armor ? openpgp::armor(openpgp::ArmorKind::signature, packet)
                             : std::string(packet.begin(), packet.end());
@@ -128,6 +230,7 @@ std::string SigningService::sign_catalog(const Request& request, const Peer&, nl
     read_fd_chunks(file.fd.get(), name, [&](ByteView chunk) {
       sha->update(chunk.data(), chunk.size());
       writer.update(chunk);
+      if (gate) text.append(chunk.begin(), chunk.end());
     });
     Bytes digest = sha->final_stdvec();
     file_sha256 = to_hex(digest);
@@ -136,6 +239,7 @@ std::string SigningService::sign_catalog(const Request& request, const Peer&, nl
       throw RequestError(ReplyCode::hash_mismatch, "catalog " + tuple.str() + " has sha256 " + file_sha256 +
                                                        ", not the one requested: nothing was signed; recompute "
                                                        "the hash of the catalog you mean to publish");
+    if (gate) check_gate(text, tuple.str(), record);
     openpgp::Signature sig = key_.sign(writer.finish_text(), options);
     writer.write_signature(sig);
     payload = std::move(out.text);

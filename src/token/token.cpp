@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <set>
 #include <optional>
@@ -228,7 +229,8 @@ struct Token::State {
   PKCS11_SLOT* slot = nullptr;
   CK_SLOT_ID slot_id = 0;
   bool logged_in = false;
-  std::unique_ptr<TokenSigner> signer;
+  // One signer per key URI used (a catalog key and a package key may share the token).
+  std::map<std::string, std::unique_ptr<TokenSigner>> signers;
 
   State() = default;
   State(const State&) = delete;
@@ -238,7 +240,7 @@ struct Token::State {
   // copy), unload, free. Releasing slots before freeing keys is a use-after-free.
   ~State() {
     ERR_clear_error();
-    signer.reset();
+    signers.clear();
     if (logged_in && slot != nullptr) PKCS11_logout(slot);
     if (slots != nullptr) PKCS11_release_all_slots(ctx, slots, nslots);
     if (loaded) PKCS11_CTX_unload(ctx);
@@ -406,12 +408,18 @@ bool Token::has_private_key(const std::string& label) {
   return std::any_of(keys.begin(), keys.end(), [&](const KeyInfo& k) { return k.label == label; });
 }
 
-Signer& Token::signer() {
+Signer& Token::signer() { return signer(state_->uri); }
+
+Signer& Token::signer(const Pkcs11Uri& uri) {
   State& st = *state_;
-  if (st.signer) return *st.signer;
+  if (auto it = st.signers.find(uri.text); it != st.signers.end()) return *it->second;
   const std::string tok = quoted(st.label());
-  if (!st.uri.names_object()) {
-    throw Error(Errc::usage, "PKCS#11 URI " + st.uri.text + " names no key: add object=LABEL (or id=...)");
+  if (!uri.names_object()) {
+    throw Error(Errc::usage, "PKCS#11 URI " + uri.text + " names no key: add object=LABEL (or id=...)");
+  }
+  if (!uri.matches(st.identity)) {
+    throw Error(Errc::usage, "key URI " + uri.text + " names another token than " + tok +
+                                 ": catsign uses one token at a time; keep its keys on the same token");
   }
   st.require_login("using its key");
   QueueScope scope;
@@ -420,10 +428,10 @@ Signer& Token::signer() {
   Pkcs11Session s(*st.raw, st.slot_id, false);
   CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
   std::vector<CK_ATTRIBUTE> match{attr(CKA_CLASS, &cls, sizeof cls)};
-  std::string label = st.uri.object_label.value_or("");
-  Bytes id = st.uri.object_id.value_or(Bytes{});
-  if (st.uri.object_label) match.push_back(attr(CKA_LABEL, label.data(), label.size()));
-  if (st.uri.object_id) match.push_back(attr(CKA_ID, id.data(), id.size()));
+  std::string label = uri.object_label.value_or("");
+  Bytes id = uri.object_id.value_or(Bytes{});
+  if (uri.object_label) match.push_back(attr(CKA_LABEL, label.data(), label.size()));
+  if (uri.object_id) match.push_back(attr(CKA_ID, id.data(), id.size()));
   std::vector<CK_OBJECT_HANDLE> found = s.find(match);
   if (found.size() != 1) {
     std::string list;
@@ -431,11 +439,11 @@ Signer& Token::signer() {
       list += (list.empty() ? "" : ", ") + quoted(k.label) + " (id " + to_hex(k.id) + ")";
     }
     if (found.empty()) {
-      throw Error(Errc::usage, "no private key " + st.uri.describe_object() + " on token " + tok + " (URI " +
-                                   st.uri.text + "); keys seen: " + (list.empty() ? "none" : list) +
+      throw Error(Errc::usage, "no private key " + uri.describe_object() + " on token " + tok + " (URI " +
+                                   uri.text + "); keys seen: " + (list.empty() ? "none" : list) +
                                    "; fix the uri in the config or run catsign keygen");
     }
-    throw Error(Errc::usage, "more than one private key matches " + st.uri.text + " on token " + tok +
+    throw Error(Errc::usage, "more than one private key matches " + uri.text + " on token " + tok +
                                  ": " + list + "; add id=... to the URI");
   }
   CK_OBJECT_HANDLE key = found.front();
@@ -500,8 +508,9 @@ Signer& Token::signer() {
     CK_RV rv = q.rv != CKR_OK ? q.rv : CKR_FUNCTION_FAILED;
     throw TokenError(rv, failure_line(rv, "loading key " + quoted(name), st.label()));
   }
-  st.signer = std::make_unique<TokenSigner>(pkey, std::move(pub), name, st.label());
-  return *st.signer;
+  auto& slot_signer = st.signers[uri.text];
+  slot_signer = std::make_unique<TokenSigner>(pkey, std::move(pub), name, st.label());
+  return *slot_signer;
 }
 
 RsaPublicKey Token::generate_key(const std::string& label, unsigned bits) {

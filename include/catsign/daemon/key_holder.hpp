@@ -5,7 +5,9 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <vector>
 #include <mutex>
 #include <optional>
 #include <semaphore>
@@ -29,8 +31,10 @@ class KeyHolder {
  public:
   using Clock = std::chrono::system_clock;
 
-  // Reads the key's certificate now, so a daemon with a broken configuration fails at start.
-  KeyHolder(const Config& config, const KeyConfig& key);
+  // Reads the keys' certificates now, so a daemon with a broken configuration fails at start.
+  // The first key signs catalogs; `others` (e.g. the package key) live on the same token and
+  // are unlocked with it.
+  KeyHolder(const Config& config, const KeyConfig& key, std::vector<const KeyConfig*> others = {});
   ~KeyHolder();
 
   // Opens the token, checks its PIN flags, logs in (an empty PIN uses the PIN pad), finds the
@@ -51,11 +55,14 @@ class KeyHolder {
   // Throws RequestError(locked) when locked (saying since when and why), busy when no session
   // frees up in time, token_error on a token failure; a token that is gone or logged out
   // locks the holder first.
-  openpgp::Signature sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options);
+  // `key` names a configured key; empty is the catalog key.
+  openpgp::Signature sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
+                          const std::string& key = "");
 
   LockState state() const;
-  const openpgp::Fingerprint& fingerprint() const noexcept { return certificate_.fingerprint; }
+  const openpgp::Fingerprint& fingerprint(const std::string& key = "") const;
   const KeyConfig& key_config() const noexcept { return key_; }
+  bool has_key(const std::string& name) const noexcept { return certificates_.count(name) != 0; }
 
  private:
   struct Unlocked;
@@ -63,7 +70,8 @@ class KeyHolder {
 
   const Config& config_;
   const KeyConfig& key_;
-  openpgp::Certificate certificate_;
+  std::vector<const KeyConfig*> keys_;                      // the catalog key first
+  std::map<std::string, openpgp::Certificate> certificates_;  // by key name
   // Shared with signing threads, which may outlive a timed-out request (and this object).
   std::shared_ptr<std::counting_semaphore<64>> sessions_;
 

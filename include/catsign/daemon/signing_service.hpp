@@ -15,6 +15,7 @@
 #include "catsign/daemon/audit_log.hpp"
 #include "catsign/daemon/key_holder.hpp"
 #include "catsign/daemon/protocol.hpp"
+#include "catsign/openpgp/certificate.hpp"
 #include "catsign/util/secure_string.hpp"
 
 namespace catsign::daemon {
@@ -32,6 +33,11 @@ class SigningService {
   // SIGN: the tuple must be configured, its catalog a regular file beneath the root; it is
   // read once, and the same pass gives the SHA-256 the client named and the signature hash.
   std::string sign(const Request& request, const Peer& peer);
+  // SIGNPKG: a detached signature with the package key for a file beneath [packages] root
+  // with a configured suffix, under the same path rules as catalogs.
+  std::string sign_package(const Request& request, const Peer& peer);
+  // SIGN or SIGNPKG, for callers that are not sockets (the spool).
+  std::string handle(const Request& request, const Peer& peer);
   std::string status() const;  // the STATUS JSON object
   std::string unlock(const SecureString& pin, const Peer& peer);
   std::string lock(const std::string& reason, const Peer& peer);
@@ -47,10 +53,18 @@ class SigningService {
   std::string refuse(const RequestError& e, nlohmann::json& record);
   void set_last_error(const std::string& e);
 
+  std::string sign_package_file(const Request& request, nlohmann::json& record);
+  // The package gate (DESIGN.md §4): throws RequestError(packages_unsigned) naming the first
+  // failures when a package the catalog lists is missing, altered or unsigned.
+  void check_gate(const std::string& catalog_text, const std::string& tuple, nlohmann::json& record);
+  std::string finish(nlohmann::json& record, std::string reply, const std::string& what, const Peer& peer);
+
   const Config& config_;
   KeyHolder& key_;
   AuditLog& audit_;
   catalog::Root root_;
+  std::unique_ptr<catalog::Root> packages_root_;   // when [packages] root is set
+  std::vector<openpgp::Certificate> keyring_;      // when the gate is on
   std::atomic<std::uint64_t> signatures_{0};
   mutable std::mutex last_error_mutex_;
   std::string last_error_;

@@ -84,6 +84,9 @@ class Token {
   // key, when no key or more than one matches (listing the keys seen), when the key is not
   // RSA, or when it has CKA_ALWAYS_AUTHENTICATE (it would want the PIN for every signature).
   Signer& signer();
+  // The same for another key on this token (e.g. the package key beside the catalog key).
+  // Refuses a URI that names another token.
+  Signer& signer(const Pkcs11Uri& key_uri);
 
   // Generates an RSA key pair ON the token with C_GenerateKeyPair and an explicit template:
   // the private key signs and does nothing else, is sensitive, never extractable, private and
