@@ -23,6 +23,7 @@ namespace {
 const std::string kCatsign = CATSIGN_BINARY;
 const std::string kCatsignd = CATSIGND_BINARY;
 const std::string kSource = CATSIGN_SOURCE_DIR;
+const std::string kSoftHsm = "/usr/lib/softhsm/libsofthsm2.so";
 
 }  // namespace
 
@@ -48,7 +49,8 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
   std::filesystem::create_directory_symlink("dublin", root() / "testing");
 
   write_text(config(),
-             "[token]\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\nsessions = " + std::to_string(options_.sessions) +
+             "[token]\nmodule = \"" + kSoftHsm + "\"\nsessions = " + std::to_string(options_.sessions) +
+                 (options_.sign_timeout.empty() ? "" : "\nsign_timeout = \"" + options_.sign_timeout + "\"") +
                  "\n\n[keys.catalog]\nuri = \"pkcs11:token=catsign;object=catalog-test\"\n"
                  "certificate = \"keys/catalog.asc\"\nrevocation = \"keys/catalog.rev.asc\"\n\n"
                  "[daemon]\nsocket = \"run/sign.sock\"\nadmin_socket = \"run/admin.sock\"\n"
@@ -62,6 +64,13 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
   RunResult k = catsign({"keygen", "--config", config().string(), "--bits", "2048", "--uid",
                          "Catalog Test <catalog@example.org>", "--pin-fd", "3"}, &pin);
   if (k.exit_code != 0) throw std::runtime_error("catsign keygen failed: " + k.err);
+  if (!options_.module.empty()) {
+    // The token and key were made through SoftHSM; the daemon loads the module asked for.
+    std::string text = read_text(config());
+    std::string from = "module = \"" + kSoftHsm + "\"";
+    text.replace(text.find(from), from.size(), "module = \"" + options_.module + "\"");
+    write_text(config(), text);
+  }
   start();
 }
 
@@ -79,6 +88,7 @@ void DaemonFixture::start() {
     ::dup2(null, 0);
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
     ::setenv("SOFTHSM2_CONF", softhsm_conf().c_str(), 1);
+    for (const auto& [name, value] : options_.env) ::setenv(name.c_str(), value.c_str(), 1);
     ::execl(kCatsignd.c_str(), kCatsignd.c_str(), "--config", config().c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,12 @@ struct DaemonOptions {
   unsigned sessions = 1;
   std::string request_timeout = "10s";
   unsigned max_connections = 256;
-  std::string extra_config;  // appended verbatim (e.g. a [daemon] key is not allowed twice)
+  std::string extra_config{};  // appended verbatim (e.g. a [daemon] key is not allowed twice)
+  // The daemon's [token] module; empty: SoftHSM. The token and its key are always made
+  // through SoftHSM directly; only the running daemon loads this module.
+  std::string module{};
+  std::map<std::string, std::string> env{};  // added to the daemon's environment
+  std::string sign_timeout{};              // [token] sign_timeout; empty: not written
 };
 
 // A parsed reply: "OK <n>\n<payload>" or "ERR <CODE> <message>\n". `code` is "OK" for OK.
