@@ -168,9 +168,13 @@ void SigningService::check_gate(const std::string& catalog_text, const std::stri
   }
   catalog::GateReport report = catalog::check_packages(parsed, root_, tuple, keyring_);
   if (report.ok()) return;
+  // The first failures by name, the rest counted: an audit line stays bounded however large
+  // the catalog.
+  constexpr std::size_t kNamedInAudit = 50;
   nlohmann::json failed = nlohmann::json::array();
   for (const catalog::PackageResult& p : report.packages) {
     if (p.status == catalog::PackageStatus::ok) continue;
+    if (failed.size() == kNamedInAudit) break;
     failed.push_back({{"file", p.file}, {"status", catalog::package_status_name(p.status)}});
   }
   record["packages_failed"] = failed;

@@ -57,13 +57,28 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
                  "unlock_window = \"" + options_.unlock_window + "\"\nwarn_before = \"" + options_.warn_before +
                  "\"\nrequest_timeout = \"" + options_.request_timeout + "\"\nmax_connections = " +
                  std::to_string(options_.max_connections) +
+                 (options_.sign_uids.empty() ? "" : "\nsign_uids = " + options_.sign_uids) +
+                 (options_.admin_uids.empty() ? "" : "\nadmin_uids = " + options_.admin_uids) +
                  "\n\n[catalogs]\nroot = \"mirror\"\nreleases = [\"unstable\", \"testing\", \"dublin\", \"kiel\"]\n"
-                 "arches = [\"sparc\", \"i386\"]\nosrels = [\"5.9\", \"5.10\", \"5.11\"]\n\n"
-                 "[audit]\nlog = \"state/audit.jsonl\"\n" + options_.extra_config);
+                 "arches = [\"sparc\", \"i386\"]\nosrels = [\"5.9\", \"5.10\", \"5.11\"]\nkey = \"catalog\"\n" +
+                 (options_.require_package_signatures
+                      ? "require_package_signatures = true\npackage_keyring = \"keys/package.asc\"\n"
+                      : "") +
+                 (options_.package_key
+                      ? "\n[keys.package]\nuri = \"pkcs11:token=catsign;object=package-test\"\n"
+                        "certificate = \"keys/package.asc\"\nrevocation = \"keys/package.rev.asc\"\n\n"
+                        "[packages]\nroot = \"mirror\"\nkey = \"package\"\n"
+                      : "") +
+                 "\n[audit]\nlog = \"state/audit.jsonl\"\n" + options_.extra_config);
   std::string pin = std::string(kPin) + "\n";
-  RunResult k = catsign({"keygen", "--config", config().string(), "--bits", "2048", "--uid",
+  RunResult k = catsign({"keygen", "--config", config().string(), "--key", "catalog", "--bits", "2048", "--uid",
                          "Catalog Test <catalog@example.org>", "--pin-fd", "3"}, &pin);
   if (k.exit_code != 0) throw std::runtime_error("catsign keygen failed: " + k.err);
+  if (options_.package_key) {
+    k = catsign({"keygen", "--config", config().string(), "--key", "package", "--bits", "2048", "--uid",
+                 "Package Test <packages@example.org>", "--pin-fd", "3"}, &pin);
+    if (k.exit_code != 0) throw std::runtime_error("catsign keygen (package) failed: " + k.err);
+  }
   if (!options_.module.empty()) {
     // The token and key were made through SoftHSM; the daemon loads the module asked for.
     std::string text = read_text(config());

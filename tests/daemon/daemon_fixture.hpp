@@ -21,11 +21,17 @@ struct DaemonOptions {
   std::string request_timeout = "10s";
   unsigned max_connections = 256;
   std::string extra_config{};  // appended verbatim (e.g. a [daemon] key is not allowed twice)
+  std::string sign_uids{};   // TOML array for [daemon] sign_uids, e.g. "[65534]"; empty: not written
+  std::string admin_uids{};  // TOML array for [daemon] admin_uids; empty: not written
   // The daemon's [token] module; empty: SoftHSM. The token and its key are always made
   // through SoftHSM directly; only the running daemon loads this module.
   std::string module{};
   std::map<std::string, std::string> env{};  // added to the daemon's environment
   std::string sign_timeout{};              // [token] sign_timeout; empty: not written
+  // A second key, "package", on the same token, for SIGNPKG; packages live under mirror/.
+  bool package_key = false;
+  // The package gate, with the package key's certificate as the keyring (needs package_key).
+  bool require_package_signatures = false;
 };
 
 // A parsed reply: "OK <n>\n<payload>" or "ERR <CODE> <message>\n". `code` is "OK" for OK.
@@ -54,6 +60,7 @@ class DaemonFixture {
   std::filesystem::path root() const { return dir() / "mirror"; }
   std::filesystem::path config() const { return dir() / "catsign.toml"; }
   std::filesystem::path cert() const { return dir() / "keys/catalog.asc"; }
+  std::filesystem::path package_cert() const { return dir() / "keys/package.asc"; }
   std::filesystem::path audit_log() const { return dir() / "state/audit.jsonl"; }
   std::filesystem::path sign_socket() const { return dir() / "run/sign.sock"; }
   std::filesystem::path admin_socket() const { return dir() / "run/admin.sock"; }
