@@ -17,6 +17,8 @@ CATSIGN_PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libp11-kit-dev libsystemd-dev
   softhsm2 opensc gnupg sqv sq time
+  # libFuzzer and clang's sanitizer runtimes, for scripts/fuzz (clang-14 only recommends them).
+  clang libclang-rt-14-dev
 )
 
 # step MESSAGE: a progress line on stdout.
