@@ -42,6 +42,9 @@ PublicKey parse_public_key(ByteView body) {
     r.fail("the RSA public exponent is invalid");
   }
   if (key.rsa.e.size() > key.rsa.n.size()) r.fail("the RSA public exponent is larger than n");
+  // An RSA modulus is a product of two odd primes (RFC 8017 §3.1); Botan throws its own
+  // exception type on an even one, so it must never get that far.
+  if ((key.rsa.n.back() & 1) == 0) r.fail("the RSA modulus is even");
   return key;
 }
 

@@ -17,7 +17,7 @@ using testing::GpgVectors;
 using testing::to_bytes;
 
 Bytes read_opencsw(const char* name) {
-  std::ifstream f(std::string("/work/shared/data/opencsw/") + name, std::ios::binary);
+  std::ifstream f(std::string(CATSIGN_SOURCE_DIR "/tests/data/opencsw/") + name, std::ios::binary);
   std::stringstream s;
   s << f.rdbuf();
   return to_bytes(s.str());
