@@ -1,0 +1,916 @@
+// catsignd against hostile and clumsy clients: tuples that try to leave the mirror, files that
+// are not catalogs, malformed and oversized requests, idle and trickling peers, connection
+// floods, peers that are not allowed, and a burst of concurrent signing whose audit trail must
+// add up. Every refusal is a clear ERR with the right code, and the daemon keeps serving.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <botan/hash.h>
+#include <botan/hex.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <latch>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "daemon_fixture.hpp"
+
+namespace catsign::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+const std::string kZeros(64, '0');
+
+std::string sha256_hex(std::string_view data) {
+  auto h = Botan::HashFunction::create_or_throw("SHA-256");
+  h->update(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+  return Botan::hex_encode(h->final(), false);
+}
+
+std::string sha256_file(const fs::path& p) { return sha256_hex(read_text(p)); }
+
+long long ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - t).count();
+}
+
+// Parses one reply from the front of `in`; consumes it and returns true when complete.
+bool parse_reply(std::string& in, Reply& r) {
+  std::size_t nl = in.find('\n');
+  if (nl == std::string::npos) return false;
+  std::string header = in.substr(0, nl);
+  if (header.rfind("ERR ", 0) == 0) {
+    std::size_t sp = header.find(' ', 4);
+    r.code = header.substr(4, sp - 4);
+    r.payload = sp == std::string::npos ? "" : header.substr(sp + 1);
+    in.erase(0, nl + 1);
+    return true;
+  }
+  if (header.rfind("OK ", 0) == 0) {
+    std::size_t need = std::stoull(header.substr(3));
+    if (in.size() - nl - 1 < need) return false;
+    r.code = "OK";
+    r.payload = in.substr(nl + 1, need);
+    in.erase(0, nl + 1 + need);
+    return true;
+  }
+  r.code = "GARBLED";
+  r.payload = in;
+  in.clear();
+  return true;
+}
+
+// One connection held open by the test: for pipelining, trickling, idling and floods.
+class Client {
+ public:
+  explicit Client(const fs::path& socket) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      connect_errno_ = errno;
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~Client() { close(); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+  int connect_errno() const { return connect_errno_; }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  // Sends what the socket takes; false once the peer is gone.
+  bool send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  // The next reply, or TIMEOUT / CLOSED (payload: any partial bytes).
+  Reply read_reply(long long timeout_ms) {
+    auto deadline = Clock::now() + milliseconds(timeout_ms);
+    Reply r;
+    for (;;) {
+      if (parse_reply(in_, r)) return r;
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return {"TIMEOUT", in_, false};
+      if (!fill(static_cast<int>(left))) return {"CLOSED", in_, true};
+    }
+  }
+
+  // True when the daemon closes the connection within the time (nothing more may arrive).
+  bool closed_within(long long timeout_ms) {
+    auto deadline = Clock::now() + milliseconds(timeout_ms);
+    for (;;) {
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      if (!fill(static_cast<int>(left))) return true;
+    }
+  }
+
+ private:
+  // Waits up to `timeout_ms` for bytes; false when the peer closed or reset.
+  bool fill(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    int rc = ::poll(&p, 1, timeout_ms);
+    if (rc <= 0) return true;
+    char buf[65536];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      in_.append(buf, static_cast<std::size_t>(n));
+      return true;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    return false;
+  }
+
+  int fd_ = -1;
+  int connect_errno_ = 0;
+  std::string in_;
+};
+
+// The daemon is alive and still does its job: PING, STATUS and a real signature.
+void expect_still_serves(DaemonFixture& d, const std::string& tuple = "unstable/i386/5.10") {
+  ASSERT_TRUE(d.running()) << "catsignd died:\n" << d.log();
+  Reply ping = d.raw("PING\n", false, 5);
+  EXPECT_EQ(ping.code, "OK") << ping.payload;
+  EXPECT_EQ(ping.payload, "PONG\n");
+  auto t0 = Clock::now();
+  Reply s = d.sign(tuple);
+  EXPECT_EQ(s.code, "OK") << s.payload << "\n" << d.log();
+  EXPECT_EQ(s.payload.rfind("-----BEGIN PGP SIGNATURE-----", 0), 0u);
+  EXPECT_LT(ms_since(t0), 5000);
+  EXPECT_TRUE(d.running()) << "catsignd died:\n" << d.log();
+}
+
+long long signatures_of(const DaemonFixture& d) {
+  return nlohmann::json::parse(d.status())["signatures"].get<long long>();
+}
+
+// One suite-wide daemon (unlocked) for the requests that need no special configuration;
+// tests that need their own limits start their own.
+class DaemonHostile : public ::testing::Test {
+ protected:
+  static DaemonFixture& shared() {
+    if (!daemon_ || !daemon_->running()) {
+      daemon_.reset();
+      daemon_ = std::make_unique<DaemonFixture>();
+      if (daemon_->unlock().code != "OK") throw std::runtime_error("unlock failed: " + daemon_->log());
+    }
+    return *daemon_;
+  }
+  static void TearDownTestSuite() { daemon_.reset(); }
+
+  // Sends `line` on the sign (or admin) socket of the shared daemon and checks the ERR code,
+  // that the message says something useful, and that nothing was signed.
+  static void expect_refused(const std::string& bytes, const std::string& code, const std::string& says,
+                             bool admin = false) {
+    DaemonFixture& d = shared();
+    long long before = signatures_of(d);
+    auto t0 = Clock::now();
+    Reply r = d.raw(bytes, admin, 10);
+    EXPECT_EQ(r.code, code) << "payload: " << r.payload;
+    EXPECT_NE(r.payload.find(says), std::string::npos) << "ERR " << r.code << " " << r.payload;
+    EXPECT_FALSE(r.payload.empty());
+    EXPECT_LT(ms_since(t0), 5000);
+    EXPECT_EQ(signatures_of(d), before) << "a refused request was signed";
+    expect_still_serves(d);
+  }
+
+  static std::unique_ptr<DaemonFixture> daemon_;
+};
+
+std::unique_ptr<DaemonFixture> DaemonHostile::daemon_;
+
+std::string sign_line(const std::string& tuple, const std::string& sha = kZeros) {
+  return "SIGN " + tuple + " sha256=" + sha + "\n";
+}
+
+// ---------------------------------------------------------------- tuples
+
+TEST_F(DaemonHostile, TupleDotDot) { expect_refused(sign_line(".."), "BAD_REQUEST", "malformed catalog"); }
+
+TEST_F(DaemonHostile, TupleParentTraversal) {
+  expect_refused(sign_line("../../etc/passwd", sha256_file("/etc/passwd")), "BAD_REQUEST", "malformed catalog");
+  expect_refused(sign_line("unstable/../../etc"), "BAD_REQUEST", "malformed catalog");
+  expect_refused(sign_line("unstable/i386/.."), "BAD_REQUEST", "malformed catalog");
+}
+
+TEST_F(DaemonHostile, TupleAbsolutePath) {
+  expect_refused(sign_line("/etc/passwd", sha256_file("/etc/passwd")), "BAD_REQUEST", "malformed catalog");
+}
+
+TEST_F(DaemonHostile, TupleWithNulByte) {
+  std::string line = "SIGN unstable/i386/5.10";
+  line += '\0';
+  line += "/../../etc/passwd sha256=" + kZeros + "\n";
+  expect_refused(line, "BAD_REQUEST", "not printable");
+  std::string ping = "PING";
+  ping += '\0';
+  ping += "\n";
+  expect_refused(ping, "BAD_REQUEST", "not printable");
+}
+
+TEST_F(DaemonHostile, TupleUnknownRelease) {
+  expect_refused(sign_line("munich/i386/5.10"), "UNKNOWN_CATALOG", "unknown release 'munich'");
+}
+
+TEST_F(DaemonHostile, TupleUnknownArch) {
+  expect_refused(sign_line("unstable/amd64/5.10"), "UNKNOWN_CATALOG", "unknown arch 'amd64'");
+}
+
+TEST_F(DaemonHostile, TupleUnknownOsrel) {
+  expect_refused(sign_line("unstable/i386/5.12"), "UNKNOWN_CATALOG", "unknown osrel '5.12'");
+}
+
+TEST_F(DaemonHostile, TupleWrongCase) {
+  expect_refused(sign_line("Unstable/i386/5.10", shared().sha256_of("unstable/i386/5.10")), "UNKNOWN_CATALOG",
+                 "unknown release 'Unstable'");
+  expect_refused(sign_line("unstable/I386/5.10", shared().sha256_of("unstable/i386/5.10")), "UNKNOWN_CATALOG",
+                 "unknown arch 'I386'");
+}
+
+TEST_F(DaemonHostile, TupleExtraPart) {
+  expect_refused(sign_line("unstable/i386/5.10/x"), "BAD_REQUEST", "4 parts");
+  expect_refused(sign_line("unstable/i386/5.10/catalog"), "BAD_REQUEST", "4 parts");
+}
+
+TEST_F(DaemonHostile, TupleMissingPart) {
+  expect_refused(sign_line("unstable/i386"), "BAD_REQUEST", "2 parts");
+  expect_refused(sign_line("unstable"), "BAD_REQUEST", "1 part");
+}
+
+TEST_F(DaemonHostile, TupleTrailingOrDoubledSlash) {
+  expect_refused(sign_line("unstable/i386/5.10/"), "BAD_REQUEST", "empty part");
+  expect_refused(sign_line("unstable//i386/5.10"), "BAD_REQUEST", "empty part");
+}
+
+TEST_F(DaemonHostile, TupleConfiguredButAbsent) {
+  // Every part is configured, but there is no such catalog in the mirror.
+  expect_refused(sign_line("kiel/sparc/5.10"), "UNKNOWN_CATALOG", "does not exist");
+}
+
+TEST_F(DaemonHostile, SymlinkedCatalogEscapingToEtc) {
+  DaemonFixture& d = shared();
+  fs::create_directories(d.root() / "unstable/i386/5.11");
+  fs::create_symlink("/etc/passwd", d.root() / "unstable/i386/5.11/catalog");
+  // The right hash of what the link points at: only the escape may refuse it.
+  expect_refused(sign_line("unstable/i386/5.11", sha256_file("/etc/passwd")), "UNKNOWN_CATALOG", "escapes");
+}
+
+TEST_F(DaemonHostile, SymlinkedCatalogEscapingRelative) {
+  DaemonFixture& d = shared();
+  write_text(d.dir() / "outside-catalog", read_text(d.catalog("unstable/i386/5.10")) + "# outside\n");
+  fs::create_directories(d.root() / "unstable/sparc/5.11");
+  fs::create_symlink("../../../../outside-catalog", d.root() / "unstable/sparc/5.11/catalog");
+  ASSERT_TRUE(fs::exists(d.root() / "unstable/sparc/5.11/catalog"));  // it resolves, outside the root
+  expect_refused(sign_line("unstable/sparc/5.11", sha256_file(d.dir() / "outside-catalog")), "UNKNOWN_CATALOG",
+                 "escapes");
+}
+
+TEST_F(DaemonHostile, SymlinkedDirectoryEscaping) {
+  DaemonFixture& d = shared();
+  // dublin/i386 -> a tree outside the mirror holding a perfectly good catalog.
+  fs::create_directories(d.dir() / "outside-tree/5.10");
+  write_text(d.dir() / "outside-tree/5.10/catalog", read_text(d.catalog("dublin/sparc/5.9")) + "# outside\n");
+  fs::create_directory_symlink("../../outside-tree", d.root() / "dublin/i386");
+  ASSERT_TRUE(fs::exists(d.root() / "dublin/i386/5.10/catalog"));
+  expect_refused(sign_line("dublin/i386/5.10", sha256_file(d.dir() / "outside-tree/5.10/catalog")),
+                 "UNKNOWN_CATALOG", "escapes");
+  // An absolute link to /etc is refused the same way.
+  fs::create_directories(d.root() / "kiel/sparc");
+  fs::create_directory_symlink("/etc", d.root() / "kiel/sparc/5.11");
+  expect_refused(sign_line("kiel/sparc/5.11"), "UNKNOWN_CATALOG", "escapes");
+}
+
+TEST_F(DaemonHostile, FifoWhereTheCatalogShouldBe) {
+  DaemonFixture& d = shared();
+  fs::create_directories(d.root() / "kiel/sparc/5.9");
+  ASSERT_EQ(::mkfifo((d.root() / "kiel/sparc/5.9/catalog").c_str(), 0644), 0) << std::strerror(errno);
+  // More FIFO requests than the daemon has workers: if any opened the FIFO it would block,
+  // and the valid request below would wait behind them.
+  std::vector<std::unique_ptr<Client>> fifo;
+  for (int i = 0; i < 6; ++i) {
+    fifo.push_back(std::make_unique<Client>(d.sign_socket()));
+    ASSERT_TRUE(fifo.back()->connected());
+    ASSERT_TRUE(fifo.back()->send(sign_line("kiel/sparc/5.9")));
+  }
+  auto t0 = Clock::now();
+  Reply ok = d.sign("unstable/sparc/5.10");
+  EXPECT_EQ(ok.code, "OK") << ok.payload;
+  EXPECT_LT(ms_since(t0), 5000) << "a FIFO held up another client";
+  for (auto& c : fifo) {
+    Reply r = c->read_reply(3000);
+    EXPECT_EQ(r.code, "UNKNOWN_CATALOG") << r.payload;
+    EXPECT_NE(r.payload.find("FIFO"), std::string::npos) << r.payload;
+  }
+  EXPECT_LT(ms_since(t0), 5000);
+  expect_still_serves(d);
+}
+
+TEST_F(DaemonHostile, DirectoryWhereTheCatalogShouldBe) {
+  DaemonFixture& d = shared();
+  fs::create_directories(d.root() / "dublin/sparc/5.10/catalog");
+  expect_refused(sign_line("dublin/sparc/5.10"), "UNKNOWN_CATALOG", "a directory");
+}
+
+// ---------------------------------------------------------------- protocol
+
+TEST_F(DaemonHostile, HugeLineIsRefusedAndClosed) {
+  DaemonFixture& d = shared();
+  Client c(d.sign_socket());
+  ASSERT_TRUE(c.connected());
+  std::string line = "SIGN " + std::string(70 * 1024, 'a') + "\n";
+  c.send(line);  // may fail halfway once the daemon has closed: that is fine
+  Reply r = c.read_reply(5000);
+  EXPECT_EQ(r.code, "BAD_REQUEST") << r.payload;
+  EXPECT_NE(r.payload.find("longer than 1024"), std::string::npos) << r.payload;
+  EXPECT_TRUE(c.closed_within(3000)) << "the connection stayed open after an oversized request";
+  expect_still_serves(d);
+}
+
+TEST_F(DaemonHostile, BinaryJunk) {
+  std::mt19937 rng(20261125);
+  std::string junk;
+  junk += '\xff';
+  junk += '\0';
+  for (int i = 0; i < 600; ++i) junk += static_cast<char>(rng() & 0xff);
+  junk += '\xff';
+  junk += '\n';
+  expect_refused(junk, "BAD_REQUEST", "not printable");
+  // Junk longer than a request, with no LF at all.
+  std::string long_junk;
+  for (int i = 0; i < 5000; ++i) {
+    char c = static_cast<char>(rng() & 0xff);
+    long_junk += c == '\n' ? '\0' : c;
+  }
+  expect_refused(long_junk, "BAD_REQUEST", "longer than 1024");
+}
+
+TEST_F(DaemonHostile, LowercaseVerb) {
+  expect_refused("ping\n", "BAD_REQUEST", "unknown request");
+  expect_refused("sign unstable/i386/5.10 sha256=" + shared().sha256_of("unstable/i386/5.10") + "\n", "BAD_REQUEST",
+                 "unknown request");
+}
+
+TEST_F(DaemonHostile, DoubleSpaces) {
+  const std::string sha = shared().sha256_of("unstable/i386/5.10");
+  expect_refused("SIGN  unstable/i386/5.10 sha256=" + sha + "\n", "BAD_REQUEST", "single spaces");
+  expect_refused("SIGN unstable/i386/5.10  sha256=" + sha + "\n", "BAD_REQUEST", "single spaces");
+  expect_refused("SIGN unstable/i386/5.10 sha256=" + sha + " \n", "BAD_REQUEST", "single spaces");
+}
+
+TEST_F(DaemonHostile, MissingSha256) {
+  expect_refused("SIGN unstable/i386/5.10\n", "BAD_REQUEST", "sha256=");
+  expect_refused("SIGN unstable/i386/5.10 mode=clearsign\n", "BAD_REQUEST", "sha256=");
+  expect_refused("SIGN unstable/i386/5.10 sha256=\n", "BAD_REQUEST", "64 lowercase hex");
+}
+
+TEST_F(DaemonHostile, Sha256UppercaseOrShort) {
+  std::string sha = shared().sha256_of("unstable/i386/5.10");
+  std::string upper = sha;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ASSERT_NE(upper, sha);
+  expect_refused(sign_line("unstable/i386/5.10", upper), "BAD_REQUEST", "64 lowercase hex");
+  expect_refused(sign_line("unstable/i386/5.10", sha.substr(0, 63)), "BAD_REQUEST", "64 lowercase hex");
+  expect_refused(sign_line("unstable/i386/5.10", sha + "0"), "BAD_REQUEST", "64 lowercase hex");
+  expect_refused(sign_line("unstable/i386/5.10", sha.substr(0, 63) + "g"), "BAD_REQUEST", "64 lowercase hex");
+}
+
+TEST_F(DaemonHostile, BadModeAndArmor) {
+  std::string base = "SIGN unstable/i386/5.10 sha256=" + shared().sha256_of("unstable/i386/5.10");
+  expect_refused(base + " mode=both\n", "BAD_REQUEST", "mode= must be");
+  expect_refused(base + " armor=maybe\n", "BAD_REQUEST", "armor= must be");
+  expect_refused(base + " mode=clearsign armor=no\n", "BAD_REQUEST", "always armored");
+  expect_refused(base + " colour=blue\n", "BAD_REQUEST", "unknown option");
+}
+
+TEST_F(DaemonHostile, DuplicateOptions) {
+  std::string sha = shared().sha256_of("unstable/i386/5.10");
+  std::string base = "SIGN unstable/i386/5.10 sha256=" + sha;
+  expect_refused(base + " sha256=" + sha + "\n", "BAD_REQUEST", "given twice");
+  expect_refused(base + " mode=detached mode=clearsign\n", "BAD_REQUEST", "given twice");
+  expect_refused(base + " armor=yes armor=yes\n", "BAD_REQUEST", "given twice");
+}
+
+TEST_F(DaemonHostile, EmptyLine) { expect_refused("\n", "BAD_REQUEST", "empty request"); }
+
+TEST_F(DaemonHostile, CrlfLineEnding) {
+  expect_refused("PING\r\n", "BAD_REQUEST", "not printable");
+  expect_refused("SIGN unstable/i386/5.10 sha256=" + shared().sha256_of("unstable/i386/5.10") + "\r\n",
+                 "BAD_REQUEST", "not printable");
+}
+
+TEST_F(DaemonHostile, SignOnAdminSocketIsDenied) {
+  expect_refused("SIGN unstable/i386/5.10 sha256=" + shared().sha256_of("unstable/i386/5.10") + "\n", "DENIED",
+                 "admin socket takes", true);
+}
+
+TEST_F(DaemonHostile, UnlockOnSignSocketIsDenied) {
+  expect_refused(std::string("UNLOCK\n") + DaemonFixture::kPin + "\n", "DENIED", "admin socket only");
+  expect_refused("LOCK now\n", "DENIED", "admin socket only");
+  EXPECT_EQ(nlohmann::json::parse(shared().status())["state"], "unlocked");
+  EXPECT_EQ(shared().log().find(DaemonFixture::kPin), std::string::npos) << "the PIN was logged";
+}
+
+TEST_F(DaemonHostile, HalfRequestThenDisconnect) {
+  DaemonFixture& d = shared();
+  for (const std::string& half : {std::string("SIGN unstable/i386/5.10 sha2"), std::string("PI"),
+                                  "SIGN unstable/i386/5.10 sha256=" + d.sha256_of("unstable/i386/5.10")}) {
+    Client c(d.sign_socket());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.send(half));
+    std::this_thread::sleep_for(milliseconds(50));
+    c.close();
+  }
+  {
+    Client a(d.admin_socket());  // an UNLOCK whose PIN line never ends
+    ASSERT_TRUE(a.connected());
+    ASSERT_TRUE(a.send("UNLOCK\n8391"));
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  std::this_thread::sleep_for(milliseconds(100));
+  expect_still_serves(d);
+  EXPECT_EQ(nlohmann::json::parse(d.status())["state"], "unlocked");
+}
+
+TEST_F(DaemonHostile, SeveralRequestsOnOneConnection) {
+  DaemonFixture& d = shared();
+  const std::string sign = sign_line("unstable/i386/5.10", d.sha256_of("unstable/i386/5.10"));
+  {
+    // One at a time, each after the previous reply.
+    Client c(d.sign_socket());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.send("PING\n"));
+    Reply r = c.read_reply(5000);
+    EXPECT_EQ(r.code, "OK");
+    EXPECT_EQ(r.payload, "PONG\n");
+    ASSERT_TRUE(c.send("STATUS\n"));
+    r = c.read_reply(5000);
+    ASSERT_EQ(r.code, "OK");
+    EXPECT_EQ(nlohmann::json::parse(r.payload)["state"], "unlocked");
+    ASSERT_TRUE(c.send(sign));
+    r = c.read_reply(10000);
+    EXPECT_EQ(r.code, "OK") << r.payload;
+    EXPECT_EQ(r.payload.rfind("-----BEGIN PGP SIGNATURE-----", 0), 0u);
+    ASSERT_TRUE(c.send("PING\n"));
+    EXPECT_EQ(c.read_reply(5000).code, "OK");
+  }
+  {
+    // All in one write, a request queued behind a SIGN the workers are still doing.
+    Client c(d.sign_socket());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.send("PING\nSTATUS\n" + sign + "PING\n" + sign));
+    Reply r = c.read_reply(5000);
+    EXPECT_EQ(r.code, "OK");
+    EXPECT_EQ(r.payload, "PONG\n");
+    r = c.read_reply(5000);
+    ASSERT_EQ(r.code, "OK");
+    EXPECT_EQ(nlohmann::json::parse(r.payload)["state"], "unlocked");
+    r = c.read_reply(10000);
+    EXPECT_EQ(r.code, "OK") << r.payload;
+    EXPECT_EQ(r.payload.rfind("-----BEGIN PGP SIGNATURE-----", 0), 0u);
+    r = c.read_reply(5000);
+    EXPECT_EQ(r.code, "OK") << r.payload;
+    EXPECT_EQ(r.payload, "PONG\n");
+    r = c.read_reply(10000);
+    EXPECT_EQ(r.code, "OK") << r.payload;
+    EXPECT_EQ(r.payload.rfind("-----BEGIN PGP SIGNATURE-----", 0), 0u);
+  }
+  expect_still_serves(d);
+}
+
+// ---------------------------------------------------------------- slow and idle peers
+
+TEST_F(DaemonHostile, SilentClientTimesOut) {
+  DaemonOptions options;
+  options.request_timeout = "2s";
+  DaemonFixture d(options);
+  ASSERT_EQ(d.unlock().code, "OK");
+  Client c(d.sign_socket());
+  ASSERT_TRUE(c.connected());
+  auto t0 = Clock::now();
+  Reply r = c.read_reply(6000);
+  long long took = ms_since(t0);
+  EXPECT_EQ(r.code, "BAD_REQUEST") << r.payload;
+  EXPECT_NE(r.payload.find("request timed out"), std::string::npos) << r.payload;
+  EXPECT_GE(took, 1500);
+  EXPECT_LE(took, 4000);
+  EXPECT_TRUE(c.closed_within(2000));
+  expect_still_serves(d);
+}
+
+TEST_F(DaemonHostile, TricklingClientIsCutOffAtTheDeadline) {
+  DaemonOptions options;
+  options.request_timeout = "2s";
+  DaemonFixture d(options);
+  ASSERT_EQ(d.unlock().code, "OK");
+  Client c(d.sign_socket());
+  ASSERT_TRUE(c.connected());
+  const std::string line = sign_line("unstable/i386/5.10", d.sha256_of("unstable/i386/5.10"));
+  auto t0 = Clock::now();
+  Reply r;
+  std::size_t sent = 0;
+  for (; sent < line.size(); ++sent) {
+    if (!c.send(line.substr(sent, 1))) break;
+    r = c.read_reply(500);
+    if (r.code != "TIMEOUT") break;
+  }
+  long long took = ms_since(t0);
+  EXPECT_EQ(r.code, "BAD_REQUEST") << r.payload << " after " << sent << " bytes";
+  EXPECT_NE(r.payload.find("request timed out"), std::string::npos) << r.payload;
+  EXPECT_LT(sent, 10u) << "trickling kept the connection alive";
+  EXPECT_GE(took, 1500);
+  EXPECT_LE(took, 4000);
+  EXPECT_TRUE(c.closed_within(2000));
+  expect_still_serves(d);
+}
+
+TEST_F(DaemonHostile, FortyIdleConnectionsDoNotStarveOthers) {
+  DaemonFixture& d = shared();
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 40; ++i) {
+    idle.push_back(std::make_unique<Client>(i % 4 == 3 ? d.admin_socket() : d.sign_socket()));
+    ASSERT_TRUE(idle.back()->connected()) << i;
+    if (i % 2 == 1) {
+      ASSERT_TRUE(idle.back()->send(i % 4 == 3 ? "UNL" : "SIGN unstable/i386/5.10 sha256=00"));
+    }
+  }
+  std::this_thread::sleep_for(milliseconds(200));
+  for (const std::string& tuple : DaemonFixture::tuples()) {
+    auto t0 = Clock::now();
+    Reply r = d.sign(tuple);
+    EXPECT_EQ(r.code, "OK") << tuple << ": " << r.payload;
+    EXPECT_LT(ms_since(t0), 5000) << tuple;
+  }
+  // The idle ones are still open and waiting (no reply yet: their deadline is 10 s).
+  for (auto& c : idle) EXPECT_EQ(c->read_reply(0).code, "TIMEOUT");
+  idle.clear();
+  expect_still_serves(d);
+}
+
+// ---------------------------------------------------------------- floods
+
+TEST_F(DaemonHostile, MoreConnectionsThanMaxGetBusy) {
+  DaemonOptions options;
+  options.max_connections = 20;
+  DaemonFixture d(options);
+  ASSERT_EQ(d.unlock().code, "OK");
+  std::this_thread::sleep_for(milliseconds(300));  // the fixture's own connections are gone
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 30; ++i) {
+    clients.push_back(std::make_unique<Client>(d.sign_socket()));
+    ASSERT_TRUE(clients.back()->connected()) << i;
+  }
+  int busy = 0, waiting = 0;
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    Reply r = clients[i]->read_reply(i < 20 ? 200 : 2000);
+    if (r.code == "BUSY") {
+      ++busy;
+      EXPECT_NE(r.payload.find("too many connections"), std::string::npos) << r.payload;
+      EXPECT_TRUE(clients[i]->closed_within(2000));
+    } else {
+      EXPECT_EQ(r.code, "TIMEOUT") << i << ": " << r.payload;
+      ++waiting;
+    }
+  }
+  EXPECT_EQ(busy, 10);
+  EXPECT_EQ(waiting, 20);
+  // Still full: one more is turned away, on the admin socket too (the limit covers both).
+  EXPECT_EQ(d.raw("PING\n", false, 5).code, "BUSY");
+  EXPECT_EQ(d.raw("STATUS\n", true, 5).code, "BUSY");
+  // One of the held connections still works.
+  ASSERT_TRUE(clients[0]->send("PING\n"));
+  EXPECT_EQ(clients[0]->read_reply(5000).code, "OK");
+  clients.clear();
+  std::this_thread::sleep_for(milliseconds(300));  // let the daemon see the hangups
+  expect_still_serves(d);
+}
+
+// ---------------------------------------------------------------- peers that are not allowed
+
+constexpr uid_t kNobody = 65534;
+
+// Runs a client as uid/gid 65534 in a child process: connects to `socket`, sends `request`,
+// and returns what came back (or "CONNECT_FAILED <errno>").
+std::string as_nobody(const fs::path& socket, const std::string& request) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on.
+    ::close(out[0]);
+    char msg[64];
+    if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
+      (void)!::write(out[1], "SETUID_FAILED", 13);
+      _exit(2);
+    }
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      int e = errno;
+      int n = 0;
+      const char prefix[] = "CONNECT_FAILED ";
+      for (const char* p = prefix; *p; ++p) msg[n++] = *p;
+      char digits[12];
+      int k = 0;
+      do {
+        digits[k++] = static_cast<char>('0' + e % 10);
+        e /= 10;
+      } while (e > 0);
+      while (k > 0) msg[n++] = digits[--k];
+      (void)!::write(out[1], msg, static_cast<std::size_t>(n));
+      _exit(3);
+    }
+    (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    // Reads until one whole reply ("ERR ...\n" or "OK <n>\n" and n bytes) or the close.
+    static char buf[1 << 16];
+    std::size_t have = 0;
+    for (;;) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 10000) <= 0) break;
+      ssize_t n = ::recv(fd, buf + have, sizeof buf - have, 0);
+      if (n <= 0) break;
+      have += static_cast<std::size_t>(n);
+      const char* nl = static_cast<const char*>(std::memchr(buf, '\n', have));
+      if (!nl) continue;
+      std::size_t header = static_cast<std::size_t>(nl - buf) + 1;
+      if (have >= 3 && std::memcmp(buf, "OK ", 3) == 0) {
+        std::size_t need = 0;
+        for (const char* q = buf + 3; q < nl && *q >= '0' && *q <= '9'; ++q)
+          need = need * 10 + static_cast<std::size_t>(*q - '0');
+        if (have - header < need) continue;
+      }
+      break;
+    }
+    (void)!::write(out[1], buf, have);
+    _exit(0);
+  }
+  ::close(out[1]);
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    pollfd p{out[0], POLLIN, 0};
+    if (::poll(&p, 1, 20000) <= 0) break;
+    ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(out[0]);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return got;
+}
+
+Reply reply_of(std::string text) {
+  Reply r;
+  if (text.rfind("CONNECT_FAILED", 0) == 0 || text.rfind("SETUID_FAILED", 0) == 0 || !parse_reply(text, r))
+    return {"NO_REPLY", text, true};
+  return r;
+}
+
+// Lets uid 65534 reach the sockets, so that the daemon's SO_PEERCRED check is what decides.
+void open_up_for_nobody(const DaemonFixture& d) {
+  ASSERT_EQ(::chmod(d.dir().c_str(), 0711), 0);
+  ASSERT_EQ(::chmod((d.dir() / "run").c_str(), 0711), 0);
+  for (fs::path p = d.dir().parent_path(); p != p.root_path(); p = p.parent_path()) {
+    struct stat st {};
+    ASSERT_EQ(::stat(p.c_str(), &st), 0);
+    ASSERT_TRUE(st.st_mode & S_IXOTH) << p << " is not searchable by others";
+  }
+  ASSERT_EQ(::chmod(d.sign_socket().c_str(), 0666), 0);
+  ASSERT_EQ(::chmod(d.admin_socket().c_str(), 0666), 0);
+}
+
+TEST_F(DaemonHostile, PeerNotAllowedIsDenied) {
+  if (::getuid() != 0) GTEST_FAIL() << "this test needs root to run a client as uid 65534";
+  DaemonFixture d;
+  ASSERT_EQ(d.unlock().code, "OK");
+  // The socket modes alone keep nobody out (sign 0660, admin 0600, owned by root).
+  ASSERT_EQ(::chmod(d.dir().c_str(), 0711), 0);
+  ASSERT_EQ(::chmod((d.dir() / "run").c_str(), 0711), 0);
+  EXPECT_EQ(as_nobody(d.sign_socket(), "PING\n"), "CONNECT_FAILED " + std::to_string(EACCES));
+  EXPECT_EQ(as_nobody(d.admin_socket(), "STATUS\n"), "CONNECT_FAILED " + std::to_string(EACCES));
+
+  open_up_for_nobody(d);
+  Reply r = reply_of(as_nobody(d.sign_socket(), sign_line("unstable/i386/5.10", d.sha256_of("unstable/i386/5.10"))));
+  EXPECT_EQ(r.code, "DENIED") << r.payload;
+  EXPECT_NE(r.payload.find("uid 65534"), std::string::npos) << r.payload;
+  EXPECT_NE(r.payload.find("sign socket"), std::string::npos) << r.payload;
+  r = reply_of(as_nobody(d.sign_socket(), "PING\n"));
+  EXPECT_EQ(r.code, "DENIED") << r.payload;
+  r = reply_of(as_nobody(d.admin_socket(), "LOCK hostile\n"));
+  EXPECT_EQ(r.code, "DENIED") << r.payload;
+  EXPECT_NE(r.payload.find("uid 65534"), std::string::npos) << r.payload;
+  EXPECT_NE(r.payload.find("admin socket"), std::string::npos) << r.payload;
+  r = reply_of(as_nobody(d.admin_socket(), std::string("UNLOCK\n") + DaemonFixture::kPin + "\n"));
+  EXPECT_EQ(r.code, "DENIED") << r.payload;
+  EXPECT_EQ(nlohmann::json::parse(d.status())["state"], "unlocked") << "nobody locked the token";
+  EXPECT_EQ(signatures_of(d), 0);
+  // The refusals are audited with the peer.
+  int denied = 0;
+  std::istringstream log(read_text(d.audit_log()));
+  for (std::string line; std::getline(log, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "refuse" && j["code"] == "DENIED" && j["peer"]["uid"] == kNobody) ++denied;
+  }
+  EXPECT_EQ(denied, 4);
+  expect_still_serves(d);
+}
+
+TEST_F(DaemonHostile, SignUidsLetNobodySignButNotAdminister) {
+  if (::getuid() != 0) GTEST_FAIL() << "this test needs root to run a client as uid 65534";
+  DaemonOptions options;
+  options.sign_uids = "[65534]";
+  DaemonFixture d(options);
+  ASSERT_EQ(d.unlock().code, "OK");
+  open_up_for_nobody(d);
+  const std::string tuple = "kiel/i386/5.11";
+  Reply r = reply_of(as_nobody(d.sign_socket(), sign_line(tuple, d.sha256_of(tuple))));
+  ASSERT_EQ(r.code, "OK") << r.payload << "\n" << d.log();
+  TempDir t;
+  write_text(t / "catalog.asc", r.payload);
+  RunResult v = d.catsign({"verify", "--cert", d.cert().string(), "--expect-catalog", tuple,
+                           (t / "catalog.asc").string(), d.catalog(tuple).string()});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+  // The audit record names nobody as the peer.
+  bool found = false;
+  std::istringstream log(read_text(d.audit_log()));
+  for (std::string line; std::getline(log, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "sign" && j["result"] == "ok" && j["peer"]["uid"] == kNobody) found = true;
+  }
+  EXPECT_TRUE(found);
+
+  r = reply_of(as_nobody(d.admin_socket(), "LOCK hostile\n"));
+  EXPECT_EQ(r.code, "DENIED") << r.payload;
+  EXPECT_NE(r.payload.find("uid 65534"), std::string::npos) << r.payload;
+  r = reply_of(as_nobody(d.admin_socket(), "STATUS\n"));
+  EXPECT_EQ(r.code, "DENIED") << r.payload;
+  EXPECT_EQ(nlohmann::json::parse(d.status())["state"], "unlocked");
+  expect_still_serves(d);
+}
+
+// ---------------------------------------------------------------- load
+
+struct Job {
+  std::string tuple;
+  std::string options;  // "", "armor=no", "mode=clearsign"
+  Reply reply;
+};
+
+TEST(DaemonLoad, FortyEightConcurrentSignaturesVerifyAndAreAudited) {
+  DaemonOptions options;
+  options.sessions = 2;
+  DaemonFixture d(options);
+  ASSERT_EQ(d.unlock().code, "OK") << d.log();
+  std::vector<std::string> tuples = DaemonFixture::tuples();
+  tuples.push_back("testing/sparc/5.9");  // through the in-tree symlink
+  const std::vector<std::string> forms = {"", "armor=no", "mode=clearsign", "mode=detached armor=yes"};
+  std::vector<Job> jobs(48);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].tuple = tuples[i % tuples.size()];
+    jobs[i].options = forms[(i / tuples.size() + i) % forms.size()];
+  }
+  std::latch go(static_cast<std::ptrdiff_t>(jobs.size()));
+  std::vector<std::thread> threads;
+  auto t0 = Clock::now();
+  for (Job& job : jobs) {
+    threads.emplace_back([&d, &go, &job] {
+      go.arrive_and_wait();
+      job.reply = d.sign(job.tuple, job.options);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  long long took = ms_since(t0);
+  RecordProperty("elapsed_ms", std::to_string(took));
+
+  // RSA PKCS#1 v1.5 is deterministic and creation times have one-second resolution, so two
+  // requests for the same tuple and form in the same second get the same bytes: keep a list.
+  std::map<std::string, std::vector<std::size_t>> by_signature_sha;
+  TempDir t;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const Job& job = jobs[i];
+    SCOPED_TRACE("request " + std::to_string(i) + ": " + job.tuple + " " + job.options);
+    ASSERT_EQ(job.reply.code, "OK") << job.reply.payload << "\n" << d.log();
+    by_signature_sha[sha256_hex(job.reply.payload)].push_back(i);
+    bool clearsign = job.options == "mode=clearsign";
+    fs::path sig = t / ("sig-" + std::to_string(i) + (clearsign ? ".signed" : job.options == "armor=no" ? ".sig" : ".asc"));
+    write_text(sig, job.reply.payload);
+    std::vector<std::string> args = {"verify", "--cert", d.cert().string(), "--expect-catalog", job.tuple,
+                                     "--max-age", "1h", sig.string()};
+    if (!clearsign) args.push_back(d.catalog(job.tuple).string());
+    RunResult v = d.catsign(args);
+    EXPECT_EQ(v.exit_code, 0) << v.err;
+    if (clearsign) {
+      EXPECT_NE(job.reply.payload.find(read_text(d.catalog(job.tuple)).substr(0, 40)), std::string::npos);
+    }
+  }
+  EXPECT_EQ(nlohmann::json::parse(d.status())["signatures"], 48);
+
+  // One "sign" record per request, each complete and matching its reply.
+  std::vector<std::string> lines;
+  {
+    std::istringstream log(read_text(d.audit_log()));
+    for (std::string line; std::getline(log, line);) lines.push_back(line);
+  }
+  std::set<std::size_t> matched;
+  int signs = 0;
+  std::size_t first_sign_line = 0;
+  for (std::size_t n = 0; n < lines.size(); ++n) {
+    auto j = nlohmann::json::parse(lines[n]);
+    if (j["event"] != "sign") continue;
+    if (first_sign_line == 0) first_sign_line = n + 1;
+    ++signs;
+    SCOPED_TRACE("audit line " + std::to_string(n + 1) + ": " + lines[n]);
+    EXPECT_EQ(j["result"], "ok");
+    ASSERT_TRUE(j.contains("signature_sha256"));
+    ASSERT_TRUE(j.contains("file_sha256"));
+    auto it = by_signature_sha.find(j["signature_sha256"].get<std::string>());
+    ASSERT_NE(it, by_signature_sha.end()) << "an audited signature nobody received";
+    ASSERT_FALSE(it->second.empty()) << "more records of this signature than replies carrying it";
+    const std::size_t index = it->second.back();
+    it->second.pop_back();
+    matched.insert(index);
+    const Job& job = jobs[index];
+    EXPECT_EQ(j["tuple"], job.tuple);
+    EXPECT_EQ(j["file_sha256"], d.sha256_of(job.tuple));
+    EXPECT_EQ(j["requested_sha256"], d.sha256_of(job.tuple));
+    EXPECT_EQ(j["form"], job.options == "mode=clearsign" ? "clearsign" : job.options == "armor=no" ? "binary" : "armored");
+    EXPECT_EQ(j["peer"]["uid"], ::getuid());
+    EXPECT_EQ(j["peer"]["pid"], ::getpid());
+  }
+  EXPECT_EQ(signs, 48);
+  EXPECT_EQ(matched.size(), jobs.size());
+
+  RunResult ok = d.catsign({"audit", "verify", d.audit_log().string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+
+  // One byte changed inside a record that still parses: named by the line after it, whose
+  // "prev" no longer matches.
+  ASSERT_GT(lines.size(), first_sign_line + 10);
+  const std::size_t k = first_sign_line + 5;  // 1-based; a sign record with records after it
+  auto edited_copy = [&](const std::string& name, auto edit) {
+    std::vector<std::string> copy = lines;
+    edit(copy[k - 1]);
+    std::string text;
+    for (const auto& l : copy) text += l + "\n";
+    fs::path p = t / name;
+    write_text(p, text);
+    return p;
+  };
+  fs::path tampered = edited_copy("tampered.jsonl", [](std::string& line) {
+    std::size_t at = line.find("\"signature_sha256\":\"");
+    ASSERT_NE(at, std::string::npos);
+    char& c = line[at + 20];
+    c = c == '0' ? '1' : '0';
+  });
+  RunResult bad = d.catsign({"audit", "verify", tampered.string()});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("broken at line " + std::to_string(k + 1) + ":"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("SHA-256 of line " + std::to_string(k) + " "), std::string::npos) << bad.err;
+
+  // One byte that breaks the record's JSON: named at that very line.
+  fs::path broken = edited_copy("broken.jsonl", [](std::string& line) { line[0] = 'X'; });
+  bad = d.catsign({"audit", "verify", broken.string()});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("broken at line " + std::to_string(k) + ":"), std::string::npos) << bad.err;
+
+  expect_still_serves(d);
+}
+
+}  // namespace
+}  // namespace catsign::testing
