@@ -510,6 +510,40 @@ TEST_F(DaemonHostile, SeveralRequestsOnOneConnection) {
   expect_still_serves(d);
 }
 
+TEST_F(DaemonHostile, RequestsThenHalfClose) {
+  // A client that writes its requests and then shuts down its sending side, as
+  // `printf 'PING\n' | nc -N -U sign.sock` or socat do: every request already sent is answered
+  // before the daemon closes.
+  DaemonFixture& d = shared();
+  const std::string sign = sign_line("unstable/i386/5.10", d.sha256_of("unstable/i386/5.10"));
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    {
+      Client c(d.sign_socket());
+      ASSERT_TRUE(c.connected());
+      ASSERT_TRUE(c.send("PING\n"));
+      c.shutdown_write();
+      Reply r = c.read_reply(5000);
+      EXPECT_EQ(r.code, "OK") << r.payload;
+      EXPECT_EQ(r.payload, "PONG\n");
+      EXPECT_TRUE(c.closed_within(3000));
+    }
+    {
+      Client c(d.sign_socket());
+      ASSERT_TRUE(c.connected());
+      ASSERT_TRUE(c.send(sign + "PING\n"));
+      c.shutdown_write();
+      Reply r = c.read_reply(10000);
+      EXPECT_EQ(r.code, "OK") << r.payload;
+      EXPECT_EQ(r.payload.rfind("-----BEGIN PGP SIGNATURE-----", 0), 0u);
+      r = c.read_reply(5000);
+      EXPECT_EQ(r.code, "OK") << r.payload;
+      EXPECT_EQ(r.payload, "PONG\n");
+    }
+  }
+  expect_still_serves(d);
+}
+
 // ---------------------------------------------------------------- slow and idle peers
 
 TEST_F(DaemonHostile, SilentClientTimesOut) {
