@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   register_request(app, ctx);
   register_audit(app, ctx);
   register_check_catalog(app, ctx);
+  register_sign_packages(app, ctx);
+  register_resign(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

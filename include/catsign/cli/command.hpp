@@ -19,5 +19,7 @@ void register_status(CLI::App& app, Context& ctx);
 void register_request(CLI::App& app, Context& ctx);
 void register_audit(CLI::App& app, Context& ctx);
 void register_check_catalog(CLI::App& app, Context& ctx);
+void register_sign_packages(CLI::App& app, Context& ctx);
+void register_resign(CLI::App& app, Context& ctx);
 
 }  // namespace catsign::cli
