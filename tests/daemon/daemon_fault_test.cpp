@@ -249,6 +249,13 @@ TEST(DaemonFault, HungTokenFreezesNobodyAndTimesOut) {
   EXPECT_TRUE(contains(r.payload, "did not answer")) << r.payload;
   EXPECT_EQ(f.status()["state"], "locked");
 
+  // While the token still hangs, a person's UNLOCK is answered at once; it cannot succeed
+  // while the hung call holds the token.
+  Reply early;
+  EXPECT_LT(millis([&] { early = f.d.raw("UNLOCK\n" + std::string(DaemonFixture::kPin) + "\n", true, 5); }), 1000);
+  EXPECT_NE(early.code, "OK") << early.payload;
+  EXPECT_EQ(f.calls("C_Login"), 1) << "UNLOCK logged in again while the hung call held the token";
+
   // The token answers again; a person unlocks (the hung call lets go of the token first).
   f.faults("");
   Reply u;
