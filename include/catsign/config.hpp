@@ -20,6 +20,9 @@ struct TokenConfig {
   // A signature the token has not returned by then fails, and the daemon locks: a hung
   // token needs a person.
   std::chrono::seconds sign_timeout{30};
+  // A pinentry program (pinentry-curses, pinentry-gnome3) to ask for the PIN instead of the
+  // terminal; --pin-fd still wins.
+  std::string pinentry;
 };
 
 struct KeyConfig {

@@ -1,5 +1,6 @@
 #include "catsign/cli/signing_session.hpp"
 
+#include "catsign/cli/pin_prompt.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/certificate_file.hpp"
 #include "catsign/token/pin.hpp"
@@ -15,7 +16,7 @@ token::Token open_and_login(const Config& config, const KeyConfig& key, std::opt
   token::PinState state = t.pin_state();
   SecureString pin;
   if (!state.protected_path) {
-    pin = token::read_pin("PIN for token '" + t.identity().label + "': ", pin_fd);
+    pin = ask_pin(config, "PIN for token '" + t.identity().label + "': ", pin_fd);
   } else if (!pin_fd) {
     std::fprintf(stderr, "catsign: enter the PIN on the token's PIN pad\n");
   }

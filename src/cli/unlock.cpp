@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "catsign/cli/command.hpp"
+#include "catsign/cli/pin_prompt.hpp"
 #include "catsign/config.hpp"
 #include "catsign/daemon/client.hpp"
 #include "catsign/token/pin.hpp"
@@ -24,7 +25,7 @@ int run_unlock(const UnlockOptions& o) {
   if (o.pin_pad) {
     std::fprintf(stderr, "catsign: enter the PIN on the token's PIN pad\n");
   } else {
-    pin = token::read_pin("PIN to unlock catsignd: ", o.pin_fd);
+    pin = ask_pin(config, "PIN to unlock catsignd: ", o.pin_fd);
   }
   std::string reply = client.unlock(pin);
   pin.clear();

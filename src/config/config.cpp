@@ -148,7 +148,8 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
     if (!v.is_table()) r.fail(&v, "'" + std::string(k.str()) + "' must be a section, such as [" + std::string(k.str()) + "]");
 
   if (const toml::table* t = r.table(root, "token")) {
-    r.only(*t, "token", {"module", "sessions", "sign_timeout"});
+    r.only(*t, "token", {"module", "sessions", "sign_timeout", "pinentry"});
+    r.string(*t, "token", "pinentry", c.token.pinentry);
     r.string(*t, "token", "module", c.token.module);
     r.integer(*t, "token", "sessions", c.token.sessions, 1, 64);
     r.duration(*t, "token", "sign_timeout", c.token.sign_timeout);

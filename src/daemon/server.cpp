@@ -43,6 +43,7 @@ struct Connection {
   std::size_t length = 0;
   Clock::time_point deadline;
   bool busy = false;  // a worker owns the connection until it reports back
+  bool eof = false;   // the peer has finished sending (it may still read our replies)
 
   // The buffer may have held a PIN: wipe it before the memory is reused.
   ~Connection() { secure_wipe(buffer.data(), buffer.size()); }
@@ -346,6 +347,16 @@ struct Server::Impl {
     }
   }
 
+  // Serves every complete request buffered on `fd`; a connection whose peer has stopped
+  // sending is closed once nothing more can come of it.
+  void settle(int fd) {
+    auto it = connections.find(fd);
+    if (it == connections.end()) return;
+    process_all(*it->second);
+    it = connections.find(fd);
+    if (it != connections.end() && it->second->eof && !it->second->busy) close_connection(fd);
+  }
+
   void read_from(Connection& c) {
     for (;;) {
       if (c.length == c.buffer.size()) {
@@ -356,13 +367,17 @@ struct Server::Impl {
       ssize_t n = ::recv(c.fd, c.buffer.data() + c.length, c.buffer.size() - c.length, 0);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (n <= 0) {  // the peer left, perhaps halfway through a request
+      if (n < 0) {  // the peer is gone
         close_connection(c.fd);
         return;
       }
+      if (n == 0) {  // the peer shut down its sending side: answer what it sent, then close
+        c.eof = true;
+        break;
+      }
       c.length += static_cast<std::size_t>(n);
     }
-    process_all(c);
+    settle(c.fd);
   }
 
   void finish_jobs() {
@@ -382,7 +397,7 @@ struct Server::Impl {
       c.busy = false;
       c.deadline = Clock::now() + timeout();
       // A request sent before the reply arrived is served now.
-      process_all(c);
+      settle(d.fd);
     }
   }
 
@@ -405,7 +420,7 @@ struct Server::Impl {
       if (admin_listen) fds.push_back({admin_listen.get(), POLLIN, 0});
       std::size_t first_connection = fds.size();
       for (const auto& [fd, c] : connections)
-        if (!c->busy) fds.push_back({fd, POLLIN, 0});
+        if (!c->busy && !c->eof) fds.push_back({fd, POLLIN, 0});
       int rc = ::poll(fds.data(), fds.size(), 250);
       if (rc < 0 && errno != EINTR) throw Error(Errc::internal, std::string("poll failed: ") + std::strerror(errno));
       if (fds[0].revents) {

@@ -45,7 +45,7 @@ SigningService::SigningService(const Config& config, KeyHolder& catalog_key, Aud
     if (config.catalogs.package_keyring.empty())
       throw Error(Errc::usage, "[catalogs] require_package_signatures = true needs package_keyring = \"file\"");
     try {
-      keyring_ = openpgp::parse_keyring(read_file(config.catalogs.package_keyring, 16 << 20));
+      keyring_ = catalog::read_package_keyring(read_file(config.catalogs.package_keyring, 16 << 20));
     } catch (const Error& e) {
       throw Error(Errc::usage, "package keyring " + config.catalogs.package_keyring.string() + ": " + e.what());
     }
