@@ -76,7 +76,15 @@ void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
                                                     state_.expires - Clock::now())) +
                                                 " left: run catsign lock first to start a new window");
   }
-  auto u = std::make_shared<Unlocked>(token::Token::open(config_.token.module, key_.uri));
+  std::shared_ptr<Unlocked> u;
+  try {
+    u = std::make_shared<Unlocked>(token::Token::open(config_.token.module, key_.uri));
+  } catch (const Error& e) {
+    if (e.code() == Errc::internal)  // the module is still held by a signature stuck on the token
+      throw RequestError(ReplyCode::busy, "a previous signature is still stuck on the token: unlock again when it "
+                                          "returns, or re-plug the token");
+    throw;
+  }
   token::PinState pin_state = u->token.pin_state();
   if (pin_state.locked)
     throw RequestError(ReplyCode::denied, "the token's user PIN is locked: reset it with the SO PIN, then unlock");
@@ -157,13 +165,23 @@ openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openp
   auto result = std::make_shared<std::promise<openpgp::Signature>>();
   std::future<openpgp::Signature> future = result->get_future();
   std::thread([sessions = sessions_, u, name, result, hasher = std::move(hasher), options]() mutable {
+    std::optional<openpgp::Signature> signature;
+    std::exception_ptr error;
     try {
-      result->set_value(u->keys.at(name)->sign_document(std::move(hasher), options));
+      signature = u->keys.at(name)->sign_document(std::move(hasher), options);
     } catch (...) {
-      result->set_exception(std::current_exception());
+      error = std::current_exception();
     }
+    // Let go of the context before the waiting request hears anything: if the request then
+    // locks, it holds the last reference and tears the token down before it replies, so a
+    // person's UNLOCK right after finds the module free.
     u.reset();
     sessions->release();
+    if (error) {
+      result->set_exception(error);
+    } else {
+      result->set_value(std::move(*signature));
+    }
   }).detach();
   if (future.wait_for(config_.token.sign_timeout) == std::future_status::timeout) {
     std::string seconds = format_duration(config_.token.sign_timeout);

@@ -19,6 +19,7 @@
 #include <deque>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "catsign/util/file.hpp"
 #include "catsign/util/secure_string.hpp"
@@ -147,6 +148,49 @@ struct Server::Impl {
   std::mutex done_mutex;
   std::vector<Done> done;
 
+  // Refusals are audited off the event thread: an fsync per garbage request there would slow
+  // every other client. The queue is bounded; past it, refusals are counted, not recorded.
+  struct Refusal {
+    Peer peer;
+    RequestError error;
+    std::string request;
+  };
+  static constexpr std::size_t kMaxPendingRefusals = 256;
+  std::mutex refusals_mutex;
+  std::condition_variable refusals_cv;
+  std::deque<Refusal> refusals;
+  std::uint64_t refusals_dropped = 0;
+  bool refusals_stop = false;
+  std::thread refusal_auditor;
+
+  void audit_refusal(const Peer& peer, const RequestError& e, const std::string& request) {
+    {
+      std::lock_guard lock(refusals_mutex);
+      if (refusals.size() >= kMaxPendingRefusals) {
+        ++refusals_dropped;
+        return;
+      }
+      refusals.push_back({peer, e, request.substr(0, 100)});
+    }
+    refusals_cv.notify_one();
+  }
+
+  void refusal_loop() {
+    for (;;) {
+      std::unique_lock lock(refusals_mutex);
+      refusals_cv.wait(lock, [&] { return refusals_stop || !refusals.empty(); });
+      if (refusals.empty()) return;
+      Refusal r = std::move(refusals.front());
+      refusals.pop_front();
+      std::uint64_t dropped = std::exchange(refusals_dropped, 0);
+      lock.unlock();
+      if (dropped > 0)
+        spdlog::warn("{} refused requests came faster than the audit log could record them; they were not recorded one by one",
+                     dropped);
+      service.audit_refusal(r.peer, r.error, r.request);
+    }
+  }
+
   Impl(const Config& c, SigningService& s) : config(c), service(s) {}
 
   std::chrono::milliseconds timeout() const { return config.daemon.request_timeout; }
@@ -248,7 +292,7 @@ struct Server::Impl {
                        "uid " + std::to_string(ref.peer.uid) + " may not use the " +
                            (kind == SocketKind::admin ? "admin socket: add it to [daemon] admin_uids"
                                                       : "sign socket: add it to [daemon] sign_uids or sign_gids"));
-        service.audit_refusal(ref.peer, e, "(connection)");
+        audit_refusal(ref.peer, e, "(connection)");
         reply_and_close(ref, err_reply(e.reply_code(), e.what()));
       }
     }
@@ -275,7 +319,7 @@ struct Server::Impl {
     try {
       request = parse_request(line);
     } catch (const RequestError& e) {
-      service.audit_refusal(c.peer, e, line);
+      audit_refusal(c.peer, e, line);
       reply_and_close(c, err_reply(e.reply_code(), e.what()));
       return Next::gone;
     }
@@ -286,7 +330,7 @@ struct Server::Impl {
     if (!allowed) {
       RequestError e(ReplyCode::denied, admin ? "the admin socket takes UNLOCK, LOCK and STATUS"
                                               : "UNLOCK and LOCK are accepted on the admin socket only");
-      service.audit_refusal(c.peer, e, line);
+      audit_refusal(c.peer, e, line);
       reply_and_close(c, err_reply(e.reply_code(), e.what()));
       return Next::gone;
     }
@@ -456,6 +500,7 @@ Server::Server(const Config& config, SigningService& service, ActivatedSockets a
   // Enough workers that every token session can be busy while an UNLOCK still gets through.
   unsigned workers = config.token.sessions + 2;
   for (unsigned i = 0; i < workers; ++i) impl_->workers.emplace_back([this] { impl_->worker_loop(); });
+  impl_->refusal_auditor = std::thread([this] { impl_->refusal_loop(); });
 }
 
 Server::~Server() {
@@ -465,6 +510,12 @@ Server::~Server() {
   }
   impl_->jobs_cv.notify_all();
   for (std::thread& t : impl_->workers) t.join();
+  {
+    std::lock_guard lock(impl_->refusals_mutex);
+    impl_->refusals_stop = true;
+  }
+  impl_->refusals_cv.notify_all();
+  impl_->refusal_auditor.join();
   for (auto& [fd, c] : impl_->connections) ::close(fd);
 }
 
