@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "catsign/error.hpp"
+#include "catsign/util/quote.hpp"
 
 namespace catsign::catalog {
 
@@ -20,27 +21,7 @@ namespace {
 constexpr std::size_t kMaxQuoted = 200;
 constexpr int kMaxRetries = 8;
 
-// The client's path as it may appear in a one-line message: printable ASCII kept, anything
-// else (NUL, newlines, UTF-8 bytes) as \xNN, long input cut short.
-std::string quoted(std::string_view text) {
-  std::string out = "'";
-  std::size_t n = 0;
-  for (char c : text) {
-    if (n++ == kMaxQuoted) {
-      out += "...";
-      break;
-    }
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\'' && c != '\\') {
-      out += c;
-    } else {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    }
-  }
-  return out + "'";
-}
+std::string quoted(std::string_view text) { return quote_for_message(text, kMaxQuoted); }
 
 const char* file_type(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";

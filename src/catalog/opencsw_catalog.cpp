@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "catsign/error.hpp"
+#include "catsign/util/quote.hpp"
 #include "catsign/openpgp/cleartext.hpp"
 
 namespace catsign::catalog {
@@ -22,27 +23,7 @@ constexpr const char* kFieldNames[] = {"catalogname", "version",  "pkgname",
                                        "file",        "md5",      "size",
                                        "dependencies", "category", "i-dependencies"};
 
-// Rejected input as it may appear in a one-line message: printable ASCII kept, anything else
-// as \xNN, long input cut short.
-std::string quoted(std::string_view text) {
-  std::string out = "'";
-  std::size_t n = 0;
-  for (char c : text) {
-    if (n++ == kMaxQuoted) {
-      out += "...";
-      break;
-    }
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\'' && c != '\\') {
-      out += c;
-    } else {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    }
-  }
-  return out + "'";
-}
+std::string quoted(std::string_view text) { return quote_for_message(text, kMaxQuoted); }
 
 [[noreturn]] void fail_line(std::size_t line, const std::string& what) {
   throw Error(Errc::malformed, "catalog line " + std::to_string(line) + ": " + what);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "catsign/error.hpp"
+#include "catsign/util/quote.hpp"
 
 namespace catsign::catalog {
 
@@ -14,27 +15,7 @@ constexpr std::size_t kMaxTuple = 64;
 // How much of a rejected input a message quotes: enough to recognise it, never 70 KB.
 constexpr std::size_t kMaxQuoted = 80;
 
-// The input as it may appear inside a one-line message (socket ERR replies, logs): printable
-// ASCII kept, everything else (newlines, NUL, UTF-8 bytes) as \xNN, long input cut short.
-std::string quoted(std::string_view text) {
-  std::string out = "'";
-  std::size_t n = 0;
-  for (char c : text) {
-    if (n++ == kMaxQuoted) {
-      out += "...";
-      break;
-    }
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\'' && c != '\\') {
-      out += c;
-    } else {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    }
-  }
-  return out + "'";
-}
+std::string quoted(std::string_view text) { return quote_for_message(text, kMaxQuoted); }
 
 bool allowed_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

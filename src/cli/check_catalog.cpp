@@ -12,6 +12,7 @@
 #include "catsign/catalog/package_gate.hpp"
 #include "catsign/catalog/tuple.hpp"
 #include "catsign/cli/command.hpp"
+#include "catsign/cli/progress.hpp"
 #include "catsign/error.hpp"
 #include "catsign/util/file.hpp"
 
@@ -59,26 +60,6 @@ std::string read_all(int fd, const std::string& name, std::uint64_t cap) {
   return out;
 }
 
-// "checked 1200/2146" redrawn in place on a terminal, at most ten times a second.
-class Progress {
- public:
-  void operator()(std::size_t done, std::size_t total) {
-    const auto now = std::chrono::steady_clock::now();
-    if (done != total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    std::fprintf(stderr, "\rchecked %zu/%zu", done, total);
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void clear() const {
-    if (shown_) std::fprintf(stderr, "\r\033[K");
-  }
-
- private:
-  std::chrono::steady_clock::time_point last_{};
-  bool shown_ = false;
-};
-
 int run_check_catalog(const CheckOptions& o) {
   const catalog::Tuple tuple = syntax_checked_tuple(o.tuple);
   const catalog::Root root(o.root, "catalog");
@@ -105,8 +86,8 @@ int run_check_catalog(const CheckOptions& o) {
 
   catalog::GateOptions options;
   options.threads = o.threads;
-  Progress progress;
-  if (::isatty(STDERR_FILENO)) options.progress = std::ref(progress);
+  TerminalProgress progress;
+  options.progress = [&](std::size_t done, std::size_t total) { progress.show("checked", done, total); };
   const catalog::GateReport report = catalog::check_packages(parsed, packages_root, tuple.str(), keyring, options);
   progress.clear();
 

@@ -41,6 +41,7 @@
 #include "catsign/catalog/package_gate.hpp"
 #include "catsign/catalog/tuple.hpp"
 #include "catsign/cli/command.hpp"
+#include "catsign/cli/progress.hpp"
 #include "catsign/cli/signing_session.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/armor.hpp"
@@ -108,30 +109,6 @@ std::string read_all(int fd, const std::string& name, std::uint64_t cap) {
   });
   return out;
 }
-
-// "checking dublin/sparc/5.10 1200/2146" redrawn in place on a terminal.
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled) {}
-  void show(const std::string& what, std::size_t done, std::size_t total) {
-    if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (done != total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    std::fprintf(stderr, "\r\033[K%s %zu/%zu", what.c_str(), done, total);
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void clear() {
-    if (shown_) std::fprintf(stderr, "\r\033[K");
-    shown_ = false;
-  }
-
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point last_{};
-  bool shown_ = false;
-};
 
 std::vector<catalog::Tuple> chosen_tuples(const ResignOptions& o, const Config& config) {
   std::vector<catalog::Tuple> out;
@@ -239,7 +216,7 @@ void check_form(Target& t, const Config& config) {
 
 void run_gate(Target& t, const Config& config, const catalog::Root& root,
               const std::vector<openpgp::Certificate>& keyring, std::map<fs::path, std::string>& by_dir,
-              Progress& progress) {
+              TerminalProgress& progress) {
   catalog::OpenCswCatalog parsed;
   try {
     parsed = catalog::parse_opencsw_catalog(t.text);
@@ -334,7 +311,7 @@ int run_resign(const ResignOptions& o) {
   std::vector<Target> targets = collect(config, root, tuples, failures);
   for (Target& t : targets) check_form(t, config);
 
-  Progress progress(::isatty(STDERR_FILENO) != 0);
+  TerminalProgress progress;
   if (gate) {
     std::map<fs::path, std::string> by_dir;
     for (Target& t : targets)

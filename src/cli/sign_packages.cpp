@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "catsign/cli/command.hpp"
+#include "catsign/cli/progress.hpp"
 #include "catsign/cli/signing_session.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/armor.hpp"
@@ -50,30 +51,6 @@ std::string refusal(const Config& config, const std::string& file) {
          config.path.string() + ")";
 }
 
-// "signed 120/3000" redrawn in place on a terminal, at most ten times a second.
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled) {}
-  void operator()(std::size_t done, std::size_t total) {
-    if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (done != total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    std::fprintf(stderr, "\rsigned %zu/%zu", done, total);
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void clear() {
-    if (shown_) std::fprintf(stderr, "\r\033[K");
-    shown_ = false;
-  }
-
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point last_{};
-  bool shown_ = false;
-};
-
 int run_sign_packages(const SignPackagesOptions& o) {
   Config config = load_config(o.config);
   std::optional<std::string> key_name = o.key;
@@ -94,7 +71,7 @@ int run_sign_packages(const SignPackagesOptions& o) {
   SigningSession session(config, key_config, o.pin_fd);
   openpgp::OpenPgpKey& key = session.key();
   const openpgp::SignOptions options;  // SHA-256, now, no notations
-  Progress progress(::isatty(STDERR_FILENO) != 0);
+  TerminalProgress progress;
   const std::size_t total = o.files.size();
   std::size_t done = 0;
   for (const std::string& f : o.files) {
@@ -109,7 +86,7 @@ int run_sign_packages(const SignPackagesOptions& o) {
                                 " packages were signed before it; the rest were not)");
     }
     ++done;
-    progress(done, total);
+    progress.show("signed", done, total);
   }
   progress.clear();
   std::printf("signed %zu package%s with key %s (%s)\n", done, done == 1 ? "" : "s",
