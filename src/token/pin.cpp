@@ -1,6 +1,8 @@
 #include "catsign/token/pin.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <termios.h>
@@ -117,6 +119,42 @@ class EchoOff {
   struct sigaction old_[kSignalCount] {};
 };
 
+// Reads the PIN line from the terminal. The signals are blocked except inside ppoll, which
+// unblocks them atomically while it waits: a Ctrl-Z that lands between two reads is seen
+// before the next wait instead of leaving echo on until the next key.
+bool read_tty_line(int fd, SecureString& pin, EchoOff& quiet) {
+  sigset_t blocked, original;
+  sigemptyset(&blocked);
+  for (int sig : kSignals) sigaddset(&blocked, sig);
+  pthread_sigmask(SIG_BLOCK, &blocked, &original);
+  struct Restore {
+    sigset_t& mask;
+    ~Restore() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{original};
+  for (;;) {
+    if (g_signal != 0) {
+      pthread_sigmask(SIG_SETMASK, &original, nullptr);
+      quiet.after_interrupt();
+      pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
+      continue;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::ppoll(&p, 1, nullptr, &original) < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    char c = 0;
+    ssize_t n = ::read(fd, &c, 1);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return false;
+    }
+    if (n == 0 || c == '\n') return true;
+    pin.push_back(c);
+    c = 0;
+  }
+}
+
 struct CloseFd {
   int fd;
   ~CloseFd() {
@@ -154,7 +192,7 @@ SecureString read_from_tty(const std::string& prompt) {
       ssize_t ignored = ::write(fd, prompt.data(), prompt.size());
       (void)ignored;
     }
-    if (!read_line(fd, pin, [&] { return quiet.after_interrupt(); })) {
+    if (!read_tty_line(fd, pin, quiet)) {
       throw Error(Errc::usage, std::string("cannot read the PIN from the terminal: ") + std::strerror(errno));
     }
   }

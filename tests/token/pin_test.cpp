@@ -185,7 +185,15 @@ TEST(Pin, TerminalEchoOffAgainAfterSigtstp) {
   }
   read_until(master, "PIN: ");
   kill(pid, SIGTSTP);
-  usleep(100 * 1000);
+  // The handler turns echo on for the stop and off again after it: wait (bounded) for the
+  // second half rather than guess how long the first takes on a busy machine.
+  bool off = false;
+  for (int i = 0; i < 500 && !off; ++i) {
+    usleep(10 * 1000);
+    off = !echo_on(master);
+  }
+  EXPECT_TRUE(off) << "echo stayed on after the stop";
+  usleep(50 * 1000);
   EXPECT_FALSE(echo_on(master));
   std::string typed = "after-stop\n";
   ASSERT_EQ(write(master, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
