@@ -16,7 +16,7 @@ CATSIGN_PACKAGES=(
   libp11-dev libssl-dev libbotan-2-dev libspdlog-dev
   libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libp11-kit-dev libsystemd-dev
-  softhsm2 opensc gnupg sqv sq time
+  softhsm2 opensc gnupg sqv sq time systemd
   # libFuzzer and clang's sanitizer runtimes, for scripts/fuzz (clang-14 only recommends them).
   clang libclang-rt-14-dev
 )

@@ -402,7 +402,7 @@ TEST(Packaging, UnitsAgreeWithTheExampleConfig) {
 }
 
 TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
-  if (run({"sh", "-c", "command -v systemd-analyze"}).exit_code != 0) GTEST_SKIP() << "no systemd-analyze";
+  if (run({"sh", "-c", "command -v systemd-analyze"}).exit_code != 0) GTEST_FAIL() << "no systemd-analyze";
   // verify insists that ExecStart= names an executable: point it at a binary that exists.
   catsign::testing::TempDir dir;
   for (const char* unit : {"catsignd.service", "catsignd-sign.socket", "catsignd-admin.socket"}) {
