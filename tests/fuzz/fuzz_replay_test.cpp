@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ const Target kTargets[] = {
     {"fuzz_pkcs11_uri", fuzz_pkcs11_uri_one_input}, {"fuzz_protocol", fuzz_protocol_one_input},
     {"fuzz_tuple", fuzz_tuple_one_input},
 };
+
+// gtest names a parameter in its output: the target's name, not its bytes.
+void PrintTo(const Target& target, std::ostream* os) { *os << target.name; }
 
 std::vector<std::uint8_t> read_file(const fs::path& path) {
   std::ifstream f(path, std::ios::binary);
