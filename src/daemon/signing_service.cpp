@@ -36,6 +36,15 @@ struct StringWriter final : FileWriter {
   void write(ByteView data) override { text.append(data.begin(), data.end()); }
 };
 
+// What is checked is exactly what is signed: a catalog that is not the one the client named
+// is refused before the token sees anything.
+void require_requested_hash(const catalog::Tuple& tuple, const Bytes& digest, const Request& request) {
+  if (digest == request.sha256) return;
+  throw RequestError(ReplyCode::hash_mismatch, "catalog " + tuple.str() + " has sha256 " + to_hex(digest) +
+                                                   ", not the one requested: nothing was signed; recompute "
+                                                   "the hash of the catalog you mean to publish");
+}
+
 }  // namespace
 
 SigningService::SigningService(const Config& config, KeyHolder& catalog_key, AuditLog& audit)
@@ -219,10 +228,7 @@ std::string SigningService::sign_catalog(const Request& request, const Peer&, nl
     Bytes digest = hasher.data_digest();
     file_sha256 = to_hex(digest);
     record["file_sha256"] = file_sha256;
-    if (digest != request.sha256)
-      throw RequestError(ReplyCode::hash_mismatch, "catalog " + tuple.str() + " has sha256 " + file_sha256 +
-                                                       ", not the one requested: nothing was signed; recompute "
-                                                       "the hash of the catalog you mean to publish");
+    require_requested_hash(tuple, digest, request);
     if (gate) check_gate(text, tuple.str(), record);
     Bytes packet = key_.sign(std::move(hasher), options).packet();
     payload = request.armor ? openpgp::armor(openpgp::ArmorKind::signature, packet)
@@ -239,10 +245,7 @@ std::string SigningService::sign_catalog(const Request& request, const Peer&, nl
     Bytes digest = sha->final_stdvec();
     file_sha256 = to_hex(digest);
     record["file_sha256"] = file_sha256;
-    if (digest != request.sha256)
-      throw RequestError(ReplyCode::hash_mismatch, "catalog " + tuple.str() + " has sha256 " + file_sha256 +
-                                                       ", not the one requested: nothing was signed; recompute "
-                                                       "the hash of the catalog you mean to publish");
+    require_requested_hash(tuple, digest, request);
     if (gate) check_gate(text, tuple.str(), record);
     openpgp::Signature sig = key_.sign(writer.finish_text(), options);
     writer.write_signature(sig);

@@ -1,9 +1,11 @@
 #include "catsign/openpgp/rsa_verifier.hpp"
 
 #include <botan/bigint.h>
+#include <botan/exceptn.h>
 #include <botan/pubkey.h>
 #include <botan/rsa.h>
 
+#include "catsign/error.hpp"
 #include "catsign/openpgp/packet.hpp"
 
 namespace catsign::openpgp {
@@ -19,7 +21,15 @@ struct RsaVerifier::Impl {
       : key(Botan::BigInt(k.n.data(), k.n.size()), Botan::BigInt(k.e.data(), k.e.size())) {}
 };
 
-RsaVerifier::RsaVerifier(const RsaPublicKey& key) : impl_(std::make_unique<Impl>(key)) {}
+// Botan refuses some malformed keys (an even modulus, say) by throwing its own exceptions;
+// they become catsign's one error type here, so no key a file supplies can end the process.
+RsaVerifier::RsaVerifier(const RsaPublicKey& key) {
+  try {
+    impl_ = std::make_unique<Impl>(key);
+  } catch (const Botan::Exception& e) {
+    throw Error(Errc::malformed, std::string("the RSA key is not usable: ") + e.what());
+  }
+}
 RsaVerifier::~RsaVerifier() = default;
 
 bool RsaVerifier::verify(HashAlgorithm hash, ByteView digest, ByteView signature) const {
