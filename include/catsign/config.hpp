@@ -1,4 +1,4 @@
-// The configuration file (TOML, DESIGN.md §4). Unknown sections and keys are refused so a typo
+// The configuration file (TOML, docs/DESIGN.md "Contract"). Unknown sections and keys are refused so a typo
 // cannot silently turn a safety setting off. Relative paths are taken from the config file's
 // folder.
 #pragma once

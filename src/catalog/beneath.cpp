@@ -21,7 +21,6 @@ namespace {
 constexpr std::size_t kMaxQuoted = 200;
 constexpr int kMaxRetries = 8;
 
-std::string quoted(std::string_view text) { return quote_for_message(text, kMaxQuoted); }
 
 const char* file_type(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";
@@ -38,7 +37,7 @@ class Opener {
   Opener(const Root& root, std::string_view relative) : root_(root), relative_(relative) {}
 
   [[noreturn]] void refuse(const std::string& problem) const {
-    throw Error(Errc::refused, root_.what() + " file " + quoted(relative_) + " " + problem);
+    throw Error(Errc::refused, root_.what() + " file " + quote_for_message(relative_, kMaxQuoted) + " " + problem);
   }
 
   // openat2 beneath the root; EINTR and EAGAIN (a rename or mount raced a ".." walk) retried.
@@ -84,11 +83,11 @@ class Opener {
                               "openat2 (Linux 5.6 or later is needed, and a seccomp filter must "
                               "allow it); refusing to fall back to a weaker open");
       case EPERM:
-        throw Error(Errc::io, "openat2 on " + quoted(relative_) +
+        throw Error(Errc::io, "openat2 on " + quote_for_message(relative_, kMaxQuoted) +
                                   " was not permitted (EPERM): a seccomp filter may block it; "
                                   "catsign will not fall back to a weaker open");
       default:
-        throw Error(Errc::io, "cannot open " + root_.what() + " file " + quoted(relative_) +
+        throw Error(Errc::io, "cannot open " + root_.what() + " file " + quote_for_message(relative_, kMaxQuoted) +
                                   " under " + root + ": " + std::strerror(err));
     }
   }
@@ -96,7 +95,7 @@ class Opener {
   struct stat stat_of(int fd) const {
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
-      throw Error(Errc::io, "cannot stat " + root_.what() + " file " + quoted(relative_) + ": " +
+      throw Error(Errc::io, "cannot stat " + root_.what() + " file " + quote_for_message(relative_, kMaxQuoted) + ": " +
                                 std::strerror(errno));
     }
     return st;
@@ -154,7 +153,7 @@ OpenedFile open_beneath(const Root& root, std::string_view relative, std::uint64
   int flags = ::fcntl(fd.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
     throw Error(Errc::io, "cannot clear O_NONBLOCK on " + root.what() + " file " +
-                              quoted(relative) + ": " + std::strerror(errno));
+                              quote_for_message(relative, kMaxQuoted) + ": " + std::strerror(errno));
   }
   return OpenedFile{std::move(fd), size};
 }

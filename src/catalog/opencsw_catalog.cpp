@@ -1,4 +1,4 @@
-// OpenCSW catalogs, read side (DESIGN.md §5). Strict: every rule of the format is checked and
+// OpenCSW catalogs, read side (docs/DESIGN.md "Facts"). Strict: every rule of the format is checked and
 // the first line that breaks one is refused with its line number and field, so a catalog that
 // would confuse pkgutil is never signed.
 #include "catsign/catalog/opencsw_catalog.hpp"
@@ -16,14 +16,11 @@ namespace catsign::catalog {
 
 namespace {
 
-constexpr std::size_t kMaxQuoted = 80;
-constexpr std::string_view kBeginSigned = "-----BEGIN PGP SIGNED MESSAGE-----";
 
 constexpr const char* kFieldNames[] = {"catalogname", "version",  "pkgname",
                                        "file",        "md5",      "size",
                                        "dependencies", "category", "i-dependencies"};
 
-std::string quoted(std::string_view text) { return quote_for_message(text, kMaxQuoted); }
 
 [[noreturn]] void fail_line(std::size_t line, const std::string& what) {
   throw Error(Errc::malformed, "catalog line " + std::to_string(line) + ": " + what);
@@ -33,7 +30,7 @@ std::string quoted(std::string_view text) { return quote_for_message(text, kMaxQ
                              const std::string& what) {
   throw Error(Errc::malformed, "catalog line " + std::to_string(line) + ", field " +
                                    std::to_string(field + 1) + " (" + kFieldNames[field] +
-                                   "): " + quoted(value) + " " + what);
+                                   "): " + quote_for_message(value) + " " + what);
 }
 
 bool is_hex(char c) {
@@ -92,7 +89,7 @@ OpenCswCatalog parse_opencsw_catalog(std::string_view input) {
   std::string unframed;
   std::size_t offset = 0;
   std::string_view text = input;
-  if (input.substr(0, kBeginSigned.size()) == kBeginSigned) {
+  if (input.substr(0, openpgp::kCleartextBegin.size()) == openpgp::kCleartextBegin) {
     auto [t, before] = unframe(input);
     unframed = std::move(t);
     offset = before;
@@ -121,7 +118,7 @@ OpenCswCatalog parse_opencsw_catalog(std::string_view input) {
     for (char c : line) {
       auto u = static_cast<unsigned char>(c);
       if (u < 0x20 || u >= 0x7f) {
-        fail_line(number, "holds the byte " + quoted(std::string_view(&c, 1)) +
+        fail_line(number, "holds the byte " + quote_for_message(std::string_view(&c, 1)) +
                               ": catalog lines are printable ASCII");
       }
     }

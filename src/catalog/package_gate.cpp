@@ -1,4 +1,4 @@
-// The package gate (DESIGN.md §4): every package a catalog lists is present, has the size and
+// The package gate (docs/DESIGN.md "Contract"): every package a catalog lists is present, has the size and
 // md5 the catalog says, and carries a FILE.asc by a trusted package key. One read per package
 // feeds MD5 and the signature's document hash; a few workers keep both cores busy.
 #include "catsign/catalog/package_gate.hpp"
@@ -42,16 +42,7 @@ struct EvpCtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
 };
 
-std::string hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 0xf];
-  }
-  return out;
-}
+std::string hex(const unsigned char* data, std::size_t n) { return to_hex(ByteView(data, n)); }
 
 // Per worker: an MD5 context and a read buffer, reused for every package.
 class Worker {

@@ -13,9 +13,7 @@ namespace {
 
 constexpr std::size_t kMaxTuple = 64;
 // How much of a rejected input a message quotes: enough to recognise it, never 70 KB.
-constexpr std::size_t kMaxQuoted = 80;
 
-std::string quoted(std::string_view text) { return quote_for_message(text, kMaxQuoted); }
 
 bool allowed_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -49,7 +47,7 @@ void check_known(std::string_view kind, std::string_view plural, const std::stri
 
 Tuple parse_tuple(std::string_view text, const CatalogsConfig& config) {
   auto malformed = [&](const std::string& why) {
-    return Error(Errc::malformed, "malformed catalog " + quoted(text) + ": " + why +
+    return Error(Errc::malformed, "malformed catalog " + quote_for_message(text) + ": " + why +
                                       " (want release/arch/osrel, e.g. unstable/i386/5.10)");
   };
   if (text.empty()) throw malformed("empty");
@@ -59,7 +57,7 @@ Tuple parse_tuple(std::string_view text, const CatalogsConfig& config) {
   }
   for (char c : text) {
     if (c != '/' && !allowed_char(c)) {
-      throw malformed("character " + quoted(std::string_view(&c, 1)) +
+      throw malformed("character " + quote_for_message(std::string_view(&c, 1)) +
                       " is not allowed (only A-Z a-z 0-9 . _ -)");
     }
   }

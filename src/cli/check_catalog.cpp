@@ -1,4 +1,4 @@
-// catsign check-catalog: the package gate from the command line (DESIGN.md §4). Reads
+// catsign check-catalog: the package gate from the command line (docs/DESIGN.md "Contract"). Reads
 // <root>/<tuple>/catalog and checks every package it lists beneath the root; exit 0 only when
 // all pass, 5 (refused) when some fail.
 #include <unistd.h>
@@ -49,16 +49,6 @@ catalog::Tuple syntax_checked_tuple(const std::string& text) {
   }
 }
 
-std::string read_all(int fd, const std::string& name, std::uint64_t cap) {
-  std::string out;
-  read_fd_chunks(fd, name, [&](ByteView chunk) {
-    if (out.size() + chunk.size() > cap) {
-      throw Error(Errc::io, name + " is larger than " + std::to_string(cap) + " bytes");
-    }
-    out.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-  });
-  return out;
-}
 
 int run_check_catalog(const CheckOptions& o) {
   const catalog::Tuple tuple = syntax_checked_tuple(o.tuple);
@@ -76,7 +66,7 @@ int run_check_catalog(const CheckOptions& o) {
   catalog::OpenCswCatalog parsed;
   {
     catalog::OpenedFile f = catalog::open_beneath(root, tuple.catalog_path(), kMaxCatalog);
-    const std::string text = read_all(f.fd.get(), tuple.catalog_path(), kMaxCatalog);
+    const std::string text = read_fd_text(f.fd.get(), tuple.catalog_path(), kMaxCatalog);
     try {
       parsed = catalog::parse_opencsw_catalog(text);
     } catch (const Error& e) {

@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "catsign/cli/command.hpp"
-#include "catsign/daemon/protocol.hpp"
 #include "catsign/error.hpp"
 
 namespace catsign::cli {
@@ -33,9 +32,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "catsign: %s (see catsign --help)\n", e.what());
     return 2;
-  } catch (const daemon::RequestError& e) {
-    std::fprintf(stderr, "catsign: %s\n", e.what());
-    return daemon::exit_code_for(e.reply_code());
   } catch (const Error& e) {
     std::fprintf(stderr, "catsign: %s\n", e.what());
     return exit_code_for(e.code());

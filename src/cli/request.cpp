@@ -32,8 +32,7 @@ int run_request(const RequestOptions& o) {
   }
   if (r.sha256.size() != 32 || o.sha256.size() != 64)
     throw Error(Errc::usage, "--sha256 needs the catalog's SHA-256 as 64 hex digits (sha256sum prints it)");
-  r.form = o.clearsign ? daemon::SignatureForm::clearsign : daemon::SignatureForm::detached;
-  r.armor = !o.binary;
+  r.form = o.clearsign ? signing::Form::cleartext : o.binary ? signing::Form::detached_binary : signing::Form::detached_armored;
   daemon::Client client(o.socket, std::chrono::seconds(o.timeout));
   std::string signature = client.call(daemon::format_request(r));
   write_file_atomically(o.output, as_bytes(signature), 0644);

@@ -1,6 +1,6 @@
-// catsign resign: emergency re-signing of a catalog tree with the one-shot path, no daemon
-// (issue 4 item 8). Every catalog named (or, with --all, every configured tuple whose catalog
-// exists beneath [catalogs] root) gets a fresh signature in [catalogs] resign_form, bound to
+// catsign resign: emergency re-signing of a catalog tree with the one-shot path, no daemon.
+// Every catalog named (or, with --all, every configured tuple whose catalog exists beneath
+// [catalogs] root) gets a fresh signature in [catalogs] resign_form, bound to
 // its tuple with the catalog@catsign notation, exactly as catsignd binds its signatures.
 //
 // What it does, in order, so that everything that can be refused is refused before the PIN:
@@ -44,9 +44,9 @@
 #include "catsign/cli/progress.hpp"
 #include "catsign/cli/signing_session.hpp"
 #include "catsign/error.hpp"
-#include "catsign/openpgp/armor.hpp"
 #include "catsign/openpgp/cleartext.hpp"
 #include "catsign/openpgp/public_key.hpp"
+#include "catsign/signing/pipeline.hpp"
 #include "catsign/util/file.hpp"
 
 namespace catsign::cli {
@@ -56,7 +56,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uint64_t kMaxKeyring = 16ull << 20;
-constexpr std::string_view kBeginSigned = "-----BEGIN PGP SIGNED MESSAGE-----";
 
 struct ResignOptions {
   std::string config = kDefaultConfigPath;
@@ -98,16 +97,6 @@ bool same_file(const struct stat& a, const struct stat& b) {
 bool unchanged(const struct stat& a, const struct stat& b) {
   return same_file(a, b) && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
          a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
-}
-
-std::string read_all(int fd, const std::string& name, std::uint64_t cap) {
-  std::string out;
-  read_fd_chunks(fd, name, [&](ByteView chunk) {
-    if (out.size() + chunk.size() > cap)
-      throw Error(Errc::refused, name + " is larger than [catalogs] max_size (" + std::to_string(cap) + " bytes)");
-    out.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-  });
-  return out;
 }
 
 std::vector<catalog::Tuple> chosen_tuples(const ResignOptions& o, const Config& config) {
@@ -176,8 +165,8 @@ std::vector<Target> collect(const Config& config, const catalog::Root& root, con
       } catch (const Error&) {
         // The real folder is not a configured tuple: the tuples asked for are all it has.
       }
-      target.text = read_all(f.fd.get(), t.catalog_path(), config.catalogs.max_size);
-      target.cleartext = std::string_view(target.text).substr(0, kBeginSigned.size()) == kBeginSigned;
+      target.text = read_fd_text(f.fd.get(), t.catalog_path() + " ([catalogs] max_size)", config.catalogs.max_size);
+      target.cleartext = target.text.starts_with(openpgp::kCleartextBegin);
       targets.push_back(std::move(target));
     } catch (const Error& e) {
       failures.push_back({t.str(), e.what()});
@@ -257,36 +246,29 @@ void run_gate(Target& t, const Config& config, const catalog::Root& root,
   }
 }
 
-void sign_target(Target& t, const Config& config, openpgp::OpenPgpKey& key) {
+void sign_target(Target& t, const Config& config, signing::DocumentSigner& key) {
   struct stat now {};
   if (::stat(t.real.c_str(), &now) != 0 || !unchanged(t.st, now))
     throw Error(Errc::refused, t.real.string() + " changed since it was read (checked); run again");
   openpgp::SignOptions options;
   options.notations = notations_for(t);
   const mode_t mode = t.st.st_mode & 07777;
-  if (config.catalogs.resign_form == "cleartext") {
-    std::string text = t.text;
-    if (t.cleartext) {
-      // The text inside the old framing, lines joined by LF; the final LF puts back the line
-      // ending of the last line, so an empty last line survives and a second run changes nothing.
-      text = openpgp::parse_cleartext(t.text).text + "\n";
-    }
-    write_file_atomically(
-        t.real,
-        [&](FileWriter& w) {
-          openpgp::CleartextWriter writer(w, options.hash);
-          writer.update(as_bytes(text));
-          writer.write_signature(key.sign_document(writer.finish_text(), options));
-        },
-        mode);
-  } else {
-    openpgp::DocumentHasher hasher(options.hash, openpgp::SignatureType::binary);
-    hasher.update(as_bytes(t.text));
-    Bytes packet = key.sign_document(std::move(hasher), options).packet();
-    fs::path asc = t.real;
-    asc += ".asc";
-    write_file_atomically(asc, as_bytes(openpgp::armor(openpgp::ArmorKind::signature, packet)), mode);
-  }
+  const bool cleartext = config.catalogs.resign_form == "cleartext";
+  const signing::Form form = cleartext ? signing::Form::cleartext : signing::Form::detached_armored;
+  // The text inside an old framing, lines joined by LF; the final LF puts back the line ending
+  // of the last line, so an empty last line survives and a second run changes nothing.
+  const std::string text = cleartext && t.cleartext ? openpgp::parse_cleartext(t.text).text + "\n" : t.text;
+  // A cleartext catalog replaces the catalog itself; a detached signature goes beside it.
+  fs::path out = t.real;
+  if (!cleartext) out += signing::suffix_for(form);
+  write_file_atomically(
+      out,
+      [&](FileWriter& w) {
+        signing::Job job(form, options, w);
+        job.update(as_bytes(text));
+        job.sign(key);
+      },
+      mode);
 }
 
 int run_resign(const ResignOptions& o) {
@@ -323,7 +305,7 @@ int run_resign(const ResignOptions& o) {
   std::string fingerprint;
   if (to_sign > 0) {
     SigningSession session(config, key_config, o.pin_fd);
-    openpgp::OpenPgpKey& key = session.key();
+    signing::KeySigner key(session.key());
     fingerprint = openpgp::format_fingerprint(key.fingerprint());
     bool token_failed = false;
     for (Target& t : targets) {

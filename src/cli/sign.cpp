@@ -6,8 +6,7 @@
 #include "catsign/cli/command.hpp"
 #include "catsign/cli/signing_session.hpp"
 #include "catsign/error.hpp"
-#include "catsign/openpgp/armor.hpp"
-#include "catsign/openpgp/cleartext.hpp"
+#include "catsign/signing/pipeline.hpp"
 #include "catsign/util/file.hpp"
 
 namespace catsign::cli {
@@ -25,29 +24,26 @@ struct SignCommandOptions {
   std::vector<std::string> files;
 };
 
-std::filesystem::path output_for(const SignCommandOptions& o, const std::string& file) {
-  if (!o.output.empty()) return o.output;
-  return file + (o.clearsign ? ".signed" : o.binary ? ".sig" : ".asc");
+signing::Form form_of(const SignCommandOptions& o) {
+  return o.clearsign ? signing::Form::cleartext : o.binary ? signing::Form::detached_binary : signing::Form::detached_armored;
 }
 
-void sign_one(openpgp::OpenPgpKey& key, const SignCommandOptions& o, const openpgp::SignOptions& options,
+std::filesystem::path output_for(const SignCommandOptions& o, const std::string& file) {
+  if (!o.output.empty()) return o.output;
+  return file + signing::suffix_for(form_of(o));
+}
+
+// A file of any size is read once, in chunks; a cleartext copy streams into the new file as
+// it is read, so memory stays bounded either way.
+void sign_one(signing::DocumentSigner& key, signing::Form form, const openpgp::SignOptions& options,
               const std::string& file, const std::filesystem::path& out) {
-  if (o.clearsign) {
-    write_file_atomically(out, [&](FileWriter& w) {
-      openpgp::CleartextWriter writer(w, options.hash);
-      read_file_chunks(file, [&](ByteView chunk) { writer.update(chunk); });
-      writer.write_signature(key.sign_document(writer.finish_text(), options));
-    });
-    return;
-  }
-  openpgp::DocumentHasher hasher(options.hash, openpgp::SignatureType::binary);
-  read_file_chunks(file, [&](ByteView chunk) { hasher.update(chunk); });
-  Bytes packet = key.sign_document(std::move(hasher), options).packet();
-  if (o.binary) {
-    write_file_atomically(out, packet);
-  } else {
-    write_file_atomically(out, as_bytes(openpgp::armor(openpgp::ArmorKind::signature, packet)));
-  }
+  std::uint64_t size = 0;
+  UniqueFd fd = open_for_reading(file, &size);
+  write_file_atomically(out, [&](FileWriter& w) {
+    signing::Job job(form, options, w);
+    job.read({fd.get(), file, signing::kUnlimited, size});
+    job.sign(key);
+  });
 }
 
 int run_sign(const SignCommandOptions& o) {
@@ -59,16 +55,17 @@ int run_sign(const SignCommandOptions& o) {
   for (const std::string& f : o.files) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(f, ec))
-      throw Error(Errc::usage, f + " is not a readable regular file: nothing was signed");
+      throw Error(std::filesystem::exists(f, ec) ? Errc::usage : Errc::missing_file,
+                  f + " is not a readable regular file: nothing was signed");
   }
   Config config = load_config(o.config);
   SigningSession session(config, config.key(o.key), o.pin_fd);
-  openpgp::OpenPgpKey& key = session.key();
+  signing::KeySigner key(session.key());
   openpgp::SignOptions options;
   if (o.hash == "sha512") options.hash = HashAlgorithm::sha512;
   for (const std::string& f : o.files) {
     std::filesystem::path out = output_for(o, f);
-    sign_one(key, o, options, f, out);
+    sign_one(key, form_of(o), options, f, out);
     std::printf("signed %s -> %s\n", f.c_str(), out.c_str());
   }
   return 0;

@@ -1,5 +1,5 @@
 // catsign sign-packages: package signatures with the package key, one login for many packages
-// (DESIGN.md §4). Each FILE gets FILE.asc beside it: an armored detached SHA-256 signature,
+// (docs/DESIGN.md "Contract"). Each FILE gets FILE.asc beside it: an armored detached SHA-256 signature,
 // written atomically. Every FILE is checked before the PIN is asked for (present, a regular
 // file, a configured [packages] suffix), so a typo costs no login. Each package is read once,
 // in chunks, so memory stays bounded whatever the package size.
@@ -13,8 +13,8 @@
 #include "catsign/cli/progress.hpp"
 #include "catsign/cli/signing_session.hpp"
 #include "catsign/error.hpp"
-#include "catsign/openpgp/armor.hpp"
 #include "catsign/openpgp/public_key.hpp"
+#include "catsign/signing/pipeline.hpp"
 #include "catsign/util/file.hpp"
 
 namespace catsign::cli {
@@ -70,16 +70,21 @@ int run_sign_packages(const SignPackagesOptions& o) {
 
   SigningSession session(config, key_config, o.pin_fd);
   openpgp::OpenPgpKey& key = session.key();
+  signing::KeySigner signer(key);
   const openpgp::SignOptions options;  // SHA-256, now, no notations
   TerminalProgress progress;
   const std::size_t total = o.files.size();
   std::size_t done = 0;
   for (const std::string& f : o.files) {
     try {
-      openpgp::DocumentHasher hasher(options.hash, openpgp::SignatureType::binary);
-      read_file_chunks(f, [&](ByteView chunk) { hasher.update(chunk); });
-      Bytes packet = key.sign_document(std::move(hasher), options).packet();
-      write_file_atomically(f + ".asc", as_bytes(openpgp::armor(openpgp::ArmorKind::signature, packet)));
+      std::uint64_t size = 0;
+      UniqueFd fd = open_for_reading(f, &size);
+      const signing::Form form = signing::Form::detached_armored;
+      write_file_atomically(f + signing::suffix_for(form), [&](FileWriter& w) {
+        signing::Job job(form, options, w);
+        job.read({fd.get(), f, signing::kUnlimited, size});
+        job.sign(signer);
+      });
     } catch (const Error& e) {
       progress.clear();
       throw Error(e.code(), f + ": " + e.what() + " (" + std::to_string(done) + " of " + std::to_string(total) +

@@ -28,6 +28,7 @@
 
 #include "catsign/error.hpp"
 #include "catsign/util/bytes.hpp"
+#include "catsign/util/digest.hpp"
 
 namespace catsign::daemon {
 
@@ -40,13 +41,6 @@ const std::string kZeroHash(64, '0');
 
 [[noreturn]] void throw_io(const std::string& what, const std::filesystem::path& path, int err) {
   throw Error(Errc::io, what + " audit log " + path.string() + ": " + std::strerror(err));
-}
-
-std::string sha256_hex(std::string_view line) {
-  auto h = Botan::HashFunction::create_or_throw("SHA-256");
-  h->update(reinterpret_cast<const std::uint8_t*>(line.data()), line.size());
-  Botan::secure_vector<std::uint8_t> d = h->final();
-  return to_hex(ByteView(d.data(), d.size()));
 }
 
 std::string now_rfc3339_ms() {

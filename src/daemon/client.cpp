@@ -68,8 +68,9 @@ std::string Client::read_reply() {
           std::size_t sp = rest.find(' ');
           std::string name = rest.substr(0, sp);
           std::string message = sp == std::string::npos ? "" : rest.substr(sp + 1);
-          auto code = reply_code_from_name(name);
-          throw RequestError(code.value_or(ReplyCode::internal), "catsignd: " + message);
+          // The same table that rendered the code gives it back, so the exit code is the one a
+          // one-shot command would give for the same failure.
+          throw Error(errc_from_reply(name).value_or(Errc::internal), "catsignd: " + message);
         }
         if (header.rfind("OK ", 0) != 0)
           throw Error(Errc::malformed, "catsignd sent a reply this client does not understand");

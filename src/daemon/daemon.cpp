@@ -1,6 +1,7 @@
 #include "catsign/daemon/daemon.hpp"
 
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,7 +10,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstring>
+#include <string_view>
 #include <thread>
+#include <vector>
+
+extern char** environ;
 
 #include "catsign/daemon/server.hpp"
 #include "catsign/daemon/spool.hpp"
@@ -26,19 +32,27 @@ extern "C" void on_stop_signal(int) {
   if (g_server) g_server->stop();
 }
 
-// Runs the operator's expiry_command (mail or page the trusted person), without waiting.
+// Runs the operator's expiry_command (mail or page the trusted person), without waiting. The
+// daemon is threaded, so the child must not allocate between fork and exec (another thread may
+// hold the allocator's lock): posix_spawn with an environment built beforehand.
 void run_expiry_command(const std::string& command, const std::string& event, std::chrono::seconds left) {
   if (command.empty()) return;
-  std::thread([command, event, left] {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setenv("CATSIGN_EVENT", event.c_str(), 1);
-      ::setenv("CATSIGN_EXPIRES_IN_S", std::to_string(left.count()).c_str(), 1);
-      ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    if (pid < 0) {
-      spdlog::error("expiry_command could not be started");
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (!entry.starts_with("CATSIGN_EVENT=") && !entry.starts_with("CATSIGN_EXPIRES_IN_S=")) env.emplace_back(entry);
+  }
+  env.push_back("CATSIGN_EVENT=" + event);
+  env.push_back("CATSIGN_EXPIRES_IN_S=" + std::to_string(left.count()));
+  std::thread([command, event, env = std::move(env)] {
+    std::vector<char*> envp;
+    for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(command.c_str()), nullptr};
+    pid_t pid = 0;
+    int rc = ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, envp.data());
+    if (rc != 0) {
+      spdlog::error("expiry_command could not be started: {}", std::strerror(rc));
       return;
     }
     int status = 0;
@@ -119,7 +133,7 @@ int run_daemon(int argc, char** argv) {
     SigningService service(config, key, audit);
     Server server(config, service, sockets_from_systemd());
     WindowWatch watch(config, service, key);
-    // The spool ([spool] dir, DESIGN.md §4): request files answered on a thread of its own.
+    // The spool ([spool] dir, docs/DESIGN.md "Contract"): request files answered on a thread of its own.
     std::unique_ptr<Spool> spool;
     if (!config.spool_dir.empty()) spool = std::make_unique<Spool>(config, service);
     g_server = &server;

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "catsign/openpgp/certificate_file.hpp"
-#include "catsign/daemon/protocol.hpp"
 #include "catsign/token/pkcs11_module.hpp"
 #include "catsign/token/token.hpp"
 #include "catsign/openpgp/certificate.hpp"
@@ -23,8 +22,8 @@ struct KeyHolder::Unlocked {
   std::map<std::string, std::unique_ptr<openpgp::OpenPgpKey>> keys;  // by key name
 
   ~Unlocked() {
-    // Free the key bindings first; the Token's destructor then frees every EVP_PKEY, logs
-    // out, releases the slots and unloads the module, in the order DESIGN.md §5 requires.
+    // Free the key bindings first (they refer to the Token's signers); the Token's destructor
+    // then closes its sessions, logs out and finalises the module.
     keys.clear();
   }
 };
@@ -69,9 +68,9 @@ void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
   {
     std::lock_guard lock(mutex_);
     if (state_.unlocked)
-      // libp11 reports success for any PIN while logged in, so a second unlock could never
+      // A token reports success for a login while logged in, so a second unlock could never
       // check the PIN it was given.
-      throw RequestError(ReplyCode::denied, "already unlocked, " +
+      throw Error(Errc::refused, "already unlocked, " +
                                                 format_duration(std::chrono::duration_cast<std::chrono::seconds>(
                                                     state_.expires - Clock::now())) +
                                                 " left: run catsign lock first to start a new window");
@@ -81,30 +80,21 @@ void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
     u = std::make_shared<Unlocked>(token::Token::open(config_.token.module, key_.uri));
   } catch (const Error& e) {
     if (e.code() == Errc::internal)  // the module is still held by a signature stuck on the token
-      throw RequestError(ReplyCode::busy, "a previous signature is still stuck on the token: unlock again when it "
+      throw Error(Errc::busy, "a previous signature is still stuck on the token: unlock again when it "
                                           "returns, or re-plug the token");
     throw;
   }
-  token::PinState pin_state = u->token.pin_state();
-  if (pin_state.locked)
-    throw RequestError(ReplyCode::denied, "the token's user PIN is locked: reset it with the SO PIN, then unlock");
-  if (pin_state.final_try)
-    throw RequestError(ReplyCode::denied,
-                       "the token has one PIN try left: catsign will not spend it; check the PIN, then unlock "
-                       "with the token's own tool or reset the PIN with the SO PIN");
-  if (pin.empty() && !pin_state.protected_path)
-    throw RequestError(ReplyCode::bad_request, "no PIN given, and the token has no PIN pad");
-  try {
-    u->token.login(pin);
-  } catch (const token::TokenError& e) {
-    throw RequestError(ReplyCode::denied, e.what());
-  }
+  // The login policy (token/login_policy.hpp) refuses a locked PIN, the last try and an empty
+  // PIN without a PIN pad before C_Login, in the same words as the one-shot commands.
+  u->token.login(pin);
   for (const KeyConfig* k : keys_) {
     try {
       u->keys[k->name] = std::make_unique<openpgp::OpenPgpKey>(u->token.signer(token::Pkcs11Uri::parse(k->uri)),
                                                                 certificates_.at(k->name).key);
     } catch (const Error& e) {
-      throw RequestError(ReplyCode::denied, "key '" + k->name + "': " + e.what());
+      // A key the daemon can't use is a refusal of this unlock, whatever the token said.
+      throw Error(e.code() == Errc::token_gone || e.code() == Errc::token ? e.code() : Errc::refused,
+                  "key '" + k->name + "': " + e.what());
     }
   }
   std::lock_guard lock(mutex_);
@@ -142,7 +132,7 @@ std::shared_ptr<KeyHolder::Unlocked> KeyHolder::current_or_throw() {
   auto now = Clock::now();
   expire_if_due(now);
   std::lock_guard lock(mutex_);
-  if (!state_.unlocked) throw RequestError(ReplyCode::locked, describe_locked(state_, now));
+  if (!state_.unlocked) throw Error(Errc::locked, describe_locked(state_, now));
   return unlocked_;
 }
 
@@ -155,10 +145,10 @@ const openpgp::Fingerprint& KeyHolder::fingerprint(const std::string& key) const
 openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
                                    const std::string& key) {
   const std::string name = key.empty() ? key_.name : key;
-  if (!certificates_.count(name)) throw RequestError(ReplyCode::denied, "key '" + name + "' is not configured");
+  if (!certificates_.count(name)) throw Error(Errc::refused, "key '" + name + "' is not configured");
   std::shared_ptr<Unlocked> u = current_or_throw();
   if (!sessions_->try_acquire_for(kSessionWait))
-    throw RequestError(ReplyCode::busy, "all token sessions stayed busy for 30s: try again later");
+    throw Error(Errc::busy, "all token sessions stayed busy for 30s: try again later");
   // The token call runs on its own thread so that a hung token costs the caller a timeout,
   // not forever. The thread keeps its session and its reference to the context until the
   // token answers, whenever that is; only then is the session free again.
@@ -186,24 +176,28 @@ openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openp
   if (future.wait_for(config_.token.sign_timeout) == std::future_status::timeout) {
     std::string seconds = format_duration(config_.token.sign_timeout);
     lock("the token did not answer a signature request within " + seconds);
-    throw RequestError(ReplyCode::token_error, "the token did not answer within " + seconds +
-                                                   "; catsignd is locked: check the token, then run catsign unlock");
+    throw Error(Errc::token, "the token did not answer within " + seconds +
+                                 "; catsignd is locked: check the token, then run catsign unlock");
   }
   try {
     return future.get();
   } catch (const token::TokenError& e) {
     if (e.token_gone()) {
       lock("token removed or logged out (" + token::describe_rv(e.rv()) + ")");
-      throw RequestError(ReplyCode::locked, std::string("the token is gone or logged out: ") + e.what() +
-                                                "; a person must reinsert it and run catsign unlock");
+      throw Error(Errc::locked, std::string("the token is gone or logged out: ") + e.what() +
+                                    "; a person must reinsert it and run catsign unlock");
     }
-    throw RequestError(ReplyCode::token_error, e.what());
-  } catch (const RequestError&) {
     throw;
-  } catch (const Error& e) {
-    throw RequestError(ReplyCode::token_error, e.what());
   }
 }
+
+HeldKeySigner::HeldKeySigner(KeyHolder& holder, std::string key) : holder_(holder), key_(std::move(key)) {}
+
+openpgp::Signature HeldKeySigner::sign_document(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) {
+  return holder_.sign(std::move(hasher), options, key_);
+}
+
+openpgp::Fingerprint HeldKeySigner::fingerprint() const { return holder_.fingerprint(key_); }
 
 LockState KeyHolder::state() const {
   std::lock_guard lock(mutex_);

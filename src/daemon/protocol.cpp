@@ -1,25 +1,14 @@
 #include "catsign/daemon/protocol.hpp"
 
-#include <array>
+#include "catsign/daemon/outcome.hpp"
+
 #include <vector>
 
 namespace catsign::daemon {
 
 namespace {
 
-constexpr std::array<std::pair<ReplyCode, const char*>, 9> kNames = {{
-    {ReplyCode::locked, "LOCKED"},
-    {ReplyCode::hash_mismatch, "HASH_MISMATCH"},
-    {ReplyCode::unknown_catalog, "UNKNOWN_CATALOG"},
-    {ReplyCode::bad_request, "BAD_REQUEST"},
-    {ReplyCode::denied, "DENIED"},
-    {ReplyCode::packages_unsigned, "PACKAGES_UNSIGNED"},
-    {ReplyCode::token_error, "TOKEN_ERROR"},
-    {ReplyCode::busy, "BUSY"},
-    {ReplyCode::internal, "INTERNAL"},
-}};
-
-[[noreturn]] void bad(const std::string& what) { throw RequestError(ReplyCode::bad_request, what); }
+[[noreturn]] void bad(const std::string& what) { throw Error(Errc::bad_request, what); }
 
 std::vector<std::string_view> split_spaces(std::string_view line) {
   std::vector<std::string_view> parts;
@@ -43,43 +32,6 @@ Bytes parse_sha256(std::string_view value) {
 }
 
 }  // namespace
-
-const char* reply_code_name(ReplyCode code) noexcept {
-  for (const auto& [c, n] : kNames)
-    if (c == code) return n;
-  return "TOKEN_ERROR";
-}
-
-std::optional<ReplyCode> reply_code_from_name(std::string_view name) {
-  for (const auto& [c, n] : kNames)
-    if (name == n) return c;
-  return std::nullopt;
-}
-
-int exit_code_for(ReplyCode code) noexcept {
-  switch (code) {
-    case ReplyCode::locked: return 3;
-    case ReplyCode::hash_mismatch: return 4;
-    case ReplyCode::unknown_catalog:
-    case ReplyCode::denied:
-    case ReplyCode::packages_unsigned: return 5;
-    case ReplyCode::bad_request: return 2;
-    case ReplyCode::token_error:
-    case ReplyCode::busy:
-    case ReplyCode::internal: return 1;
-  }
-  return 1;
-}
-
-RequestError::RequestError(ReplyCode code, const std::string& message)
-    : Error(code == ReplyCode::locked          ? Errc::locked
-            : code == ReplyCode::hash_mismatch ? Errc::hash_mismatch
-            : code == ReplyCode::bad_request   ? Errc::malformed
-            : code == ReplyCode::token_error || code == ReplyCode::busy ? Errc::token
-            : code == ReplyCode::internal                               ? Errc::internal
-                                                                        : Errc::refused,
-            message),
-      reply_code_(code) {}
 
 Request parse_request(std::string_view line) {
   if (line.empty()) bad("empty request: send SIGN, SIGNPKG, STATUS or PING");
@@ -108,6 +60,7 @@ Request parse_request(std::string_view line) {
   if (parts.size() < 3) bad(std::string(verb) + " needs a " + (verb == "SIGN" ? "tuple" : "path") + " and sha256=<hex>");
   r.target = std::string(parts[1]);
   bool seen_sha = false, seen_mode = false, seen_armor = false;
+  bool clearsign = false, armor = true;
   for (std::size_t i = 2; i < parts.size(); ++i) {
     std::string_view p = parts[i];
     std::size_t eq = p.find('=');
@@ -122,22 +75,22 @@ Request parse_request(std::string_view line) {
       r.sha256 = parse_sha256(value);
     } else if (key == "mode") {
       once(seen_mode);
-      if (value == "detached") r.form = SignatureForm::detached;
-      else if (value == "clearsign") r.form = SignatureForm::clearsign;
+      if (value == "detached") clearsign = false;
+      else if (value == "clearsign") clearsign = true;
       else bad("mode= must be detached or clearsign");
     } else if (key == "armor") {
       once(seen_armor);
-      if (value == "yes") r.armor = true;
-      else if (value == "no") r.armor = false;
+      if (value == "yes") armor = true;
+      else if (value == "no") armor = false;
       else bad("armor= must be yes or no");
     } else {
       bad("unknown option '" + std::string(key.substr(0, 20)) + "='");
     }
   }
   if (!seen_sha) bad("sha256=<64 hex digits> is required: the daemon signs only the file you expect");
-  if (r.form == SignatureForm::clearsign && !r.armor) bad("a cleartext signature is always armored: drop armor=no");
-  if (r.kind == Request::Kind::signpkg && r.form == SignatureForm::clearsign)
-    bad("packages get detached signatures only");
+  if (clearsign && !armor) bad("a cleartext signature is always armored: drop armor=no");
+  if (r.kind == Request::Kind::signpkg && clearsign) bad("packages get detached signatures only");
+  r.form = clearsign ? signing::Form::cleartext : armor ? signing::Form::detached_armored : signing::Form::detached_binary;
   return r;
 }
 
@@ -151,8 +104,8 @@ std::string format_request(const Request& r) {
     case Request::Kind::signpkg: break;
   }
   std::string s = (r.kind == Request::Kind::sign ? "SIGN " : "SIGNPKG ") + r.target + " sha256=" + to_hex(r.sha256);
-  if (r.form == SignatureForm::clearsign) s += " mode=clearsign";
-  if (!r.armor) s += " armor=no";
+  if (r.form == signing::Form::cleartext) s += " mode=clearsign";
+  if (r.form == signing::Form::detached_binary) s += " armor=no";
   return s + "\n";
 }
 
@@ -160,11 +113,15 @@ std::string ok_reply(std::string_view payload) {
   return "OK " + std::to_string(payload.size()) + "\n" + std::string(payload);
 }
 
-std::string err_reply(ReplyCode code, std::string_view message) {
+std::string err_reply(Errc code, std::string_view message) {
   std::string m(message.substr(0, 512));
   for (char& c : m)
     if (c == '\n' || c == '\r') c = ' ';
   return std::string("ERR ") + reply_code_name(code) + " " + m + "\n";
+}
+
+std::string render_reply(const Outcome& outcome) {
+  return outcome.ok() ? ok_reply(outcome.payload) : err_reply(*outcome.refusal, outcome.message);
 }
 
 }  // namespace catsign::daemon

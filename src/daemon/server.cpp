@@ -152,7 +152,7 @@ struct Server::Impl {
   // every other client. The queue is bounded; past it, refusals are counted, not recorded.
   struct Refusal {
     Peer peer;
-    RequestError error;
+    Error error;
     std::string request;
   };
   static constexpr std::size_t kMaxPendingRefusals = 256;
@@ -163,7 +163,7 @@ struct Server::Impl {
   bool refusals_stop = false;
   std::thread refusal_auditor;
 
-  void audit_refusal(const Peer& peer, const RequestError& e, const std::string& request) {
+  void audit_refusal(const Peer& peer, const Error& e, const std::string& request) {
     {
       std::lock_guard lock(refusals_mutex);
       if (refusals.size() >= kMaxPendingRefusals) {
@@ -211,13 +211,14 @@ struct Server::Impl {
         job = std::move(jobs.front());
         jobs.pop_front();
       }
-      std::string reply;
+      Outcome outcome;
       if (job.request.kind == Request::Kind::unlock) {
-        reply = service.unlock(job.pin, job.peer);
+        outcome = service.unlock(job.pin, job.peer);
         job.pin.clear();
       } else {
-        reply = service.handle(job.request, job.peer);
+        outcome = service.handle(job.request, job.peer);
       }
+      std::string reply = render_reply(outcome);
       bool ok = send_all(job.fd, reply, timeout());
       {
         std::lock_guard lock(done_mutex);
@@ -284,16 +285,16 @@ struct Server::Impl {
       Connection& ref = *c;
       connections.emplace(fd, std::move(c));
       if (connections.size() > config.daemon.max_connections) {
-        reply_and_close(ref, err_reply(ReplyCode::busy, "too many connections: try again shortly"));
+        reply_and_close(ref, err_reply(Errc::busy, "too many connections: try again shortly"));
         continue;
       }
       if (!authorised(kind, ref.peer, groups)) {
-        RequestError e(ReplyCode::denied,
-                       "uid " + std::to_string(ref.peer.uid) + " may not use the " +
+        Error e(Errc::refused,
+                "uid " + std::to_string(ref.peer.uid) + " may not use the " +
                            (kind == SocketKind::admin ? "admin socket: add it to [daemon] admin_uids"
                                                       : "sign socket: add it to [daemon] sign_uids or sign_gids"));
         audit_refusal(ref.peer, e, "(connection)");
-        reply_and_close(ref, err_reply(e.reply_code(), e.what()));
+        reply_and_close(ref, err_reply(e.code(), e.what()));
       }
     }
   }
@@ -308,7 +309,7 @@ struct Server::Impl {
     char* nl = static_cast<char*>(std::memchr(begin, '\n', c.length));
     if (!nl) {
       if (c.length > kMaxRequestLine) {
-        reply_and_close(c, err_reply(ReplyCode::bad_request, "request longer than 1024 bytes"));
+        reply_and_close(c, err_reply(Errc::bad_request, "request longer than 1024 bytes"));
         return Next::gone;
       }
       return Next::need_more;
@@ -318,9 +319,9 @@ struct Server::Impl {
     Request request;
     try {
       request = parse_request(line);
-    } catch (const RequestError& e) {
+    } catch (const Error& e) {
       audit_refusal(c.peer, e, line);
-      reply_and_close(c, err_reply(e.reply_code(), e.what()));
+      reply_and_close(c, err_reply(e.code(), e.what()));
       return Next::gone;
     }
     bool admin = c.kind == SocketKind::admin;
@@ -328,10 +329,10 @@ struct Server::Impl {
                    (admin ? request.kind == Request::Kind::unlock || request.kind == Request::Kind::lock
                           : request.kind == Request::Kind::sign || request.kind == Request::Kind::signpkg);
     if (!allowed) {
-      RequestError e(ReplyCode::denied, admin ? "the admin socket takes UNLOCK, LOCK and STATUS"
-                                              : "UNLOCK and LOCK are accepted on the admin socket only");
+      Error e(Errc::refused, admin ? "the admin socket takes UNLOCK, LOCK and STATUS"
+                                   : "UNLOCK and LOCK are accepted on the admin socket only");
       audit_refusal(c.peer, e, line);
-      reply_and_close(c, err_reply(e.reply_code(), e.what()));
+      reply_and_close(c, err_reply(e.code(), e.what()));
       return Next::gone;
     }
     Job job;
@@ -346,7 +347,7 @@ struct Server::Impl {
       if (!pin_end) {
         if (rest > kMaxPinLine) {
           c.consume(c.length);
-          reply_and_close(c, err_reply(ReplyCode::bad_request, "PIN line longer than 255 bytes"));
+          reply_and_close(c, err_reply(Errc::bad_request, "PIN line longer than 255 bytes"));
           return Next::gone;
         }
         return Next::need_more;
@@ -355,7 +356,7 @@ struct Server::Impl {
         for (char* p = pin_begin; p < pin_end; ++p) job.pin.push_back(*p);
       } catch (const Error& e) {
         c.consume(c.length);
-        reply_and_close(c, err_reply(ReplyCode::bad_request, e.what()));
+        reply_and_close(c, err_reply(Errc::bad_request, e.what()));
         return Next::gone;
       }
       used += static_cast<std::size_t>(pin_end - pin_begin) + 1;
@@ -367,7 +368,7 @@ struct Server::Impl {
       case Request::Kind::status:
         return reply_inline(c, ok_reply(service.status() + "\n"));
       case Request::Kind::lock:
-        return reply_inline(c, service.lock(request.lock_reason, c.peer));
+        return reply_inline(c, render_reply(service.lock(request.lock_reason, c.peer)));
       default:
         break;
     }
@@ -405,7 +406,7 @@ struct Server::Impl {
     for (;;) {
       if (c.length == c.buffer.size()) {
         c.consume(c.length);
-        reply_and_close(c, err_reply(ReplyCode::bad_request, "request longer than 1024 bytes"));
+        reply_and_close(c, err_reply(Errc::bad_request, "request longer than 1024 bytes"));
         return;
       }
       ssize_t n = ::recv(c.fd, c.buffer.data() + c.length, c.buffer.size() - c.length, 0);
@@ -450,7 +451,7 @@ struct Server::Impl {
     std::vector<int> late;
     for (const auto& [fd, c] : connections)
       if (!c->busy && now >= c->deadline) late.push_back(fd);
-    for (int fd : late) reply_and_close(*connections.at(fd), err_reply(ReplyCode::bad_request, "request timed out"));
+    for (int fd : late) reply_and_close(*connections.at(fd), err_reply(Errc::bad_request, "request timed out"));
   }
 
   void run(const std::function<void()>& tick) {

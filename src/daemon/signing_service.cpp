@@ -1,13 +1,14 @@
 #include "catsign/daemon/signing_service.hpp"
 
-#include <botan/hash.h>
 #include <spdlog/spdlog.h>
 
 #include "catsign/catalog/package_gate.hpp"
 #include "catsign/catalog/tuple.hpp"
 #include "catsign/openpgp/armor.hpp"
 #include "catsign/openpgp/cleartext.hpp"
+#include "catsign/util/digest.hpp"
 #include "catsign/util/duration.hpp"
+#include "catsign/util/quote.hpp"
 
 namespace catsign::daemon {
 
@@ -22,27 +23,13 @@ nlohmann::json peer_json(const Peer& peer) {
   return {{"uid", peer.uid}, {"gid", peer.gid}, {"pid", peer.pid}};
 }
 
-std::string sha256_hex(std::string_view data) {
-  auto h = Botan::HashFunction::create_or_throw("SHA-256");
-  h->update(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-  return to_hex(h->final_stdvec());
-}
-
-// Collects a cleartext message in memory: the daemon replies with it, so it must be whole
-// before it is sent.
-struct StringWriter final : FileWriter {
-  std::string text;
-  using FileWriter::write;
-  void write(ByteView data) override { text.append(data.begin(), data.end()); }
-};
-
-// What is checked is exactly what is signed: a catalog that is not the one the client named
-// is refused before the token sees anything.
-void require_requested_hash(const catalog::Tuple& tuple, const Bytes& digest, const Request& request) {
+// What is checked is exactly what is signed: a file that is not the one the client named is
+// refused before the token sees anything.
+void require_requested_hash(const std::string& what, const Bytes& digest, const Request& request) {
   if (digest == request.sha256) return;
-  throw RequestError(ReplyCode::hash_mismatch, "catalog " + tuple.str() + " has sha256 " + to_hex(digest) +
-                                                   ", not the one requested: nothing was signed; recompute "
-                                                   "the hash of the catalog you mean to publish");
+  throw Error(Errc::hash_mismatch, what + " has sha256 " + to_hex(digest) +
+                                       ", not the one requested: nothing was signed; recompute the hash of the "
+                                       "file you mean to publish");
 }
 
 }  // namespace
@@ -68,16 +55,31 @@ void SigningService::set_last_error(const std::string& e) {
   last_error_ = e;
 }
 
-std::string SigningService::refuse(const RequestError& e, nlohmann::json& record) {
+Outcome SigningService::refuse(const Error& e, nlohmann::json& record) {
   record["result"] = "refused";
-  record["code"] = reply_code_name(e.reply_code());
+  record["code"] = reply_code_name(e.code());
   record["message"] = e.what();
-  set_last_error(std::string(reply_code_name(e.reply_code())) + ": " + e.what());
-  return err_reply(e.reply_code(), e.what());
+  set_last_error(std::string(reply_code_name(e.code())) + ": " + e.what());
+  return Outcome::refused(e);
 }
 
-std::string SigningService::finish(nlohmann::json& record, std::string reply, const std::string& what,
-                                  const Peer& peer) {
+template <typename Produce>
+Outcome SigningService::audited(nlohmann::json& record, const std::string& what, const Peer& peer, Produce&& produce) {
+  Outcome outcome;
+  try {
+    signing::StringWriter out;
+    signing::Facts facts = produce(out);
+    record["result"] = "ok";
+    std::string keys;
+    for (const openpgp::Fingerprint& k : facts.keys) keys += (keys.empty() ? "" : ",") + openpgp::format_fingerprint(k);
+    record["key"] = keys;
+    record["signature_sha256"] = sha256_hex(out.text);
+    outcome = Outcome::done(std::move(out.text), std::move(facts));
+  } catch (const Error& e) {
+    outcome = refuse(e, record);
+  } catch (const std::exception& e) {
+    outcome = refuse(Error(Errc::internal, std::string("signing failed: ") + e.what()), record);
+  }
   // The record is on disk before the client hears anything; if it can't be written, the
   // signature is withheld.
   try {
@@ -85,87 +87,68 @@ std::string SigningService::finish(nlohmann::json& record, std::string reply, co
   } catch (const std::exception& e) {
     spdlog::error("audit log write failed, signature withheld: {}", e.what());
     set_last_error(std::string("audit log: ") + e.what());
-    return err_reply(ReplyCode::internal, std::string("the audit log could not be written, so nothing was released: ") + e.what());
+    return Outcome::refused(Errc::internal,
+                            std::string("the audit log could not be written, so nothing was released: ") + e.what());
   }
-  if (record["result"] == "ok") {
+  if (outcome.ok()) {
     ++signatures_;
     spdlog::info("signed {} for uid {} pid {}", what, peer.uid, peer.pid);
   } else {
-    spdlog::warn("refused {} for uid {} pid {}: {}", what, peer.uid, peer.pid, record.value("message", std::string()));
+    spdlog::warn("refused {} for uid {} pid {}: {}", what, peer.uid, peer.pid, outcome.message);
   }
-  return reply;
+  return outcome;
 }
 
-std::string SigningService::sign(const Request& request, const Peer& peer) {
+Outcome SigningService::sign(const Request& request, const Peer& peer) {
   nlohmann::json record = {{"event", "sign"}, {"peer", peer_json(peer)}, {"tuple", request.target},
-                           {"requested_sha256", to_hex(request.sha256)},
-                           {"form", request.form == SignatureForm::clearsign ? "clearsign"
-                                    : request.armor                          ? "armored"
-                                                                             : "binary"}};
-  std::string reply;
-  try {
-    reply = sign_catalog(request, peer, record);
-  } catch (const RequestError& e) {
-    reply = refuse(e, record);
-  } catch (const std::exception& e) {
-    reply = refuse(RequestError(ReplyCode::internal, std::string("signing failed: ") + e.what()), record);
-  }
-  return finish(record, std::move(reply), "SIGN " + request.target, peer);
+                           {"requested_sha256", to_hex(request.sha256)}, {"form", signing::form_name(request.form)}};
+  return audited(record, "SIGN " + request.target, peer,
+                 [&](signing::StringWriter& out) { return sign_catalog(request, out, record); });
 }
 
-std::string SigningService::sign_package(const Request& request, const Peer& peer) {
+Outcome SigningService::sign_package(const Request& request, const Peer& peer) {
   nlohmann::json record = {{"event", "signpkg"}, {"peer", peer_json(peer)}, {"path", request.target},
                            {"requested_sha256", to_hex(request.sha256)}};
-  std::string reply;
-  try {
-    reply = sign_package_file(request, record);
-  } catch (const RequestError& e) {
-    reply = refuse(e, record);
-  } catch (const std::exception& e) {
-    reply = refuse(RequestError(ReplyCode::internal, std::string("signing failed: ") + e.what()), record);
-  }
-  return finish(record, std::move(reply), "SIGNPKG " + request.target, peer);
+  return audited(record, "SIGNPKG " + request.target, peer,
+                 [&](signing::StringWriter& out) { return sign_package_file(request, out, record); });
 }
 
-std::string SigningService::handle(const Request& request, const Peer& peer) {
+Outcome SigningService::handle(const Request& request, const Peer& peer) {
   if (request.kind == Request::Kind::sign) return sign(request, peer);
   if (request.kind == Request::Kind::signpkg) return sign_package(request, peer);
-  return err_reply(ReplyCode::bad_request, "only SIGN and SIGNPKG are accepted here");
+  return Outcome::refused(Errc::bad_request, "only SIGN and SIGNPKG are accepted here");
 }
 
-std::string SigningService::sign_package_file(const Request& request, nlohmann::json& record) {
+void SigningService::require_unlocked() {
+  // Locked? Say so before reading a large file for nothing.
+  LockState state = key_.state();
+  if (!state.unlocked && !key_.expire_if_due(Clock::now())) throw Error(Errc::locked, describe_locked(state, Clock::now()));
+}
+
+signing::Facts SigningService::sign_package_file(const Request& request, signing::StringWriter& out,
+                                                 nlohmann::json& record) {
   if (!packages_root_ || config_.packages.key.empty() || !key_.has_key(config_.packages.key))
-    throw RequestError(ReplyCode::denied, "package signing is not configured: set [packages] root and key");
+    throw Error(Errc::refused, "package signing is not configured: set [packages] root and key");
   const std::string& path = request.target;
   bool suffix_ok = false;
   for (const std::string& suffix : config_.packages.suffixes)
     if (path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0)
       suffix_ok = true;
-  if (!suffix_ok) throw RequestError(ReplyCode::unknown_catalog, "'" + path.substr(0, 80) + "' does not end in a configured package suffix");
+  if (!suffix_ok)
+    throw Error(Errc::unknown_target, quote_for_message(path) + " does not end in a configured package suffix");
   catalog::OpenedFile file;
   try {
     file = catalog::open_beneath(*packages_root_, path, kMaxPackageSize);
   } catch (const Error& e) {
-    throw RequestError(e.code() == Errc::malformed ? ReplyCode::bad_request : ReplyCode::unknown_catalog, e.what());
+    throw Error(e.code() == Errc::malformed ? Errc::bad_request : Errc::unknown_target, e.what());
   }
-  LockState state = key_.state();
-  if (!state.unlocked && !key_.expire_if_due(Clock::now()))
-    throw RequestError(ReplyCode::locked, describe_locked(state, Clock::now()));
-  openpgp::SignOptions options;
-  openpgp::DocumentHasher hasher(options.hash, openpgp::SignatureType::binary);
-  read_fd_chunks(file.fd.get(), path, [&](ByteView chunk) { hasher.update(chunk); });
-  Bytes digest = hasher.data_digest();
-  record["file_sha256"] = to_hex(digest);
-  if (digest != request.sha256)
-    throw RequestError(ReplyCode::hash_mismatch, "package " + path + " has sha256 " + to_hex(digest) +
-                                                     ", not the one requested: nothing was signed");
-  Bytes packet = key_.sign(std::move(hasher), options, config_.packages.key).packet();
-  std::string payload = request.armor ? openpgp::armor(openpgp::ArmorKind::signature, packet)
-                                      : std::string(packet.begin(), packet.end());
-  record["result"] = "ok";
-  record["key"] = openpgp::format_fingerprint(key_.fingerprint(config_.packages.key));
-  record["signature_sha256"] = sha256_hex(payload);
-  return ok_reply(payload);
+  require_unlocked();
+  signing::Job job(request.form, openpgp::SignOptions{}, out);
+  job.read({file.fd.get(), path, kMaxPackageSize, file.size});
+  record["file_sha256"] = to_hex(job.source_sha256());
+  require_requested_hash("package " + path, job.source_sha256(), request);
+  HeldKeySigner signer(key_, config_.packages.key);
+  return job.sign(signer);
 }
 
 void SigningService::check_gate(const std::string& catalog_text, const std::string& tuple, nlohmann::json& record) {
@@ -173,7 +156,7 @@ void SigningService::check_gate(const std::string& catalog_text, const std::stri
   try {
     parsed = catalog::parse_opencsw_catalog(catalog_text);
   } catch (const Error& e) {
-    throw RequestError(ReplyCode::packages_unsigned, std::string("the catalog does not parse, so its packages can't be checked: ") + e.what());
+    throw Error(Errc::packages_unsigned, std::string("the catalog does not parse, so its packages can't be checked: ") + e.what());
   }
   catalog::GateReport report = catalog::check_packages(parsed, root_, tuple, keyring_);
   if (report.ok()) return;
@@ -188,73 +171,38 @@ void SigningService::check_gate(const std::string& catalog_text, const std::stri
   }
   record["packages_failed"] = failed;
   record["packages_failed_count"] = report.failures();
-  throw RequestError(ReplyCode::packages_unsigned, report.summary());
+  throw Error(Errc::packages_unsigned, report.summary());
 }
 
-std::string SigningService::sign_catalog(const Request& request, const Peer&, nlohmann::json& record) {
+signing::Facts SigningService::sign_catalog(const Request& request, signing::StringWriter& out, nlohmann::json& record) {
   catalog::Tuple tuple;
   try {
     tuple = catalog::parse_tuple(request.target, config_.catalogs);
   } catch (const Error& e) {
-    throw RequestError(e.code() == Errc::malformed ? ReplyCode::bad_request : ReplyCode::unknown_catalog, e.what());
+    throw Error(e.code() == Errc::malformed ? Errc::bad_request : Errc::unknown_target, e.what());
   }
   catalog::OpenedFile file;
   try {
     file = catalog::open_beneath(root_, tuple.catalog_path(), config_.catalogs.max_size);
   } catch (const Error& e) {
-    throw RequestError(ReplyCode::unknown_catalog, e.what());
+    throw Error(Errc::unknown_target, e.what());
   }
-  // Locked? Say so before reading a large file for nothing.
-  LockState state = key_.state();
-  if (!state.unlocked && !key_.expire_if_due(Clock::now()))
-    throw RequestError(ReplyCode::locked, describe_locked(state, Clock::now()));
-
+  require_unlocked();
   openpgp::SignOptions options;
   options.notations.push_back({openpgp::kCatalogNotation, tuple.str(), true});
-  std::string file_sha256;
-  std::string payload;
-  const std::string name = tuple.catalog_path();
+  signing::Job job(request.form, options, out);
   // With the gate on, the catalog's text is kept from the same single read for the check.
   const bool gate = config_.catalogs.require_package_signatures;
   std::string text;
-  if (request.form == SignatureForm::detached) {
-    // One hash serves both: the file's SHA-256 is the signature hash's state before the
-    // trailer (DESIGN.md §3 step 4), so the bytes checked are exactly the bytes signed.
-    openpgp::DocumentHasher hasher(options.hash, openpgp::SignatureType::binary);
-    read_fd_chunks(file.fd.get(), name, [&](ByteView chunk) {
-      hasher.update(chunk);
-      if (gate) text.append(chunk.begin(), chunk.end());
-    });
-    Bytes digest = hasher.data_digest();
-    file_sha256 = to_hex(digest);
-    record["file_sha256"] = file_sha256;
-    require_requested_hash(tuple, digest, request);
-    if (gate) check_gate(text, tuple.str(), record);
-    Bytes packet = key_.sign(std::move(hasher), options).packet();
-    payload = request.armor ? openpgp::armor(openpgp::ArmorKind::signature, packet)
-                            : std::string(packet.begin(), packet.end());
-  } else {
-    auto sha = Botan::HashFunction::create_or_throw("SHA-256");
-    StringWriter out;
-    openpgp::CleartextWriter writer(out, options.hash);
-    read_fd_chunks(file.fd.get(), name, [&](ByteView chunk) {
-      sha->update(chunk.data(), chunk.size());
-      writer.update(chunk);
-      if (gate) text.append(chunk.begin(), chunk.end());
-    });
-    Bytes digest = sha->final_stdvec();
-    file_sha256 = to_hex(digest);
-    record["file_sha256"] = file_sha256;
-    require_requested_hash(tuple, digest, request);
-    if (gate) check_gate(text, tuple.str(), record);
-    openpgp::Signature sig = key_.sign(writer.finish_text(), options);
-    writer.write_signature(sig);
-    payload = std::move(out.text);
-  }
-  record["result"] = "ok";
-  record["key"] = openpgp::format_fingerprint(key_.fingerprint());
-  record["signature_sha256"] = sha256_hex(payload);
-  return ok_reply(payload);
+  job.read({file.fd.get(), tuple.catalog_path(), config_.catalogs.max_size, file.size},
+           [&](ByteView chunk) {
+             if (gate) text.append(chunk.begin(), chunk.end());
+           });
+  record["file_sha256"] = to_hex(job.source_sha256());
+  require_requested_hash("catalog " + tuple.str(), job.source_sha256(), request);
+  if (gate) check_gate(text, tuple.str(), record);
+  HeldKeySigner signer(key_, "");
+  return job.sign(signer);
 }
 
 std::string SigningService::status() const {
@@ -279,21 +227,21 @@ std::string SigningService::status() const {
   return j.dump();
 }
 
-std::string SigningService::unlock(const SecureString& pin, const Peer& peer) {
+Outcome SigningService::unlock(const SecureString& pin, const Peer& peer) {
   nlohmann::json record = {{"event", "unlock"}, {"peer", peer_json(peer)}};
-  std::string reply;
+  Outcome outcome;
   try {
     key_.unlock(pin, config_.daemon.unlock_window);
     record["result"] = "ok";
     record["window_s"] = config_.daemon.unlock_window.count();
     record["key"] = openpgp::format_fingerprint(key_.fingerprint());
-    reply = ok_reply("unlocked for " + format_duration(config_.daemon.unlock_window) + "\n");
+    outcome = Outcome::done("unlocked for " + format_duration(config_.daemon.unlock_window) + "\n");
     spdlog::info("unlocked by uid {} for {}", peer.uid, format_duration(config_.daemon.unlock_window));
-  } catch (const RequestError& e) {
-    reply = refuse(e, record);
+  } catch (const Error& e) {
+    outcome = refuse(e, record);
     spdlog::warn("unlock by uid {} refused: {}", peer.uid, e.what());
   } catch (const std::exception& e) {
-    reply = refuse(RequestError(ReplyCode::token_error, e.what()), record);
+    outcome = refuse(Error(Errc::internal, e.what()), record);
     spdlog::warn("unlock by uid {} failed: {}", peer.uid, e.what());
   }
   try {
@@ -301,12 +249,12 @@ std::string SigningService::unlock(const SecureString& pin, const Peer& peer) {
   } catch (const std::exception& e) {
     // An unlock nobody can audit is not kept.
     key_.lock("audit log write failed");
-    return err_reply(ReplyCode::internal, std::string("the audit log could not be written; locked again: ") + e.what());
+    return Outcome::refused(Errc::internal, std::string("the audit log could not be written; locked again: ") + e.what());
   }
-  return reply;
+  return outcome;
 }
 
-std::string SigningService::lock(const std::string& reason, const Peer& peer) {
+Outcome SigningService::lock(const std::string& reason, const Peer& peer) {
   std::string why = reason.empty() ? "locked by uid " + std::to_string(peer.uid) : reason;
   bool was_unlocked = key_.lock(why);
   spdlog::info("lock by uid {}: {}", peer.uid, why);
@@ -316,7 +264,7 @@ std::string SigningService::lock(const std::string& reason, const Peer& peer) {
   } catch (const std::exception& e) {
     spdlog::error("audit log write failed for lock: {}", e.what());
   }
-  return ok_reply(was_unlocked ? "locked\n" : "already locked\n");
+  return Outcome::done(was_unlocked ? "locked\n" : "already locked\n");
 }
 
 bool SigningService::expire_if_due() {
@@ -330,7 +278,7 @@ bool SigningService::expire_if_due() {
   return true;
 }
 
-void SigningService::audit_refusal(const Peer& peer, const RequestError& e, const std::string& request) {
+void SigningService::audit_refusal(const Peer& peer, const Error& e, const std::string& request) {
   nlohmann::json record = {{"event", "refuse"}, {"peer", peer_json(peer)}, {"request", request.substr(0, 200)}};
   refuse(e, record);
   try {

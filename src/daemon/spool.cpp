@@ -22,6 +22,7 @@
 
 #include "catsign/error.hpp"
 #include "catsign/util/file.hpp"
+#include "catsign/util/quote.hpp"
 
 namespace catsign::daemon {
 
@@ -45,23 +46,8 @@ bool stem_char_ok(char c) {
          c == '-';
 }
 
-// A file name as it may appear in the log: printable ASCII, anything else escaped.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char ch : s.substr(0, 200)) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += ch;
-    } else {
-      static const char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  if (s.size() > 200) out += "...";
-  return out;
-}
+// A file name or reply as it may appear in the log: quoted, anything unprintable escaped.
+std::string printable(std::string_view s) { return quote_for_message(s, 200); }
 
 struct Identity {
   dev_t dev = 0;
@@ -93,10 +79,7 @@ std::optional<std::string> spool_request_stem(std::string_view filename) {
   return std::string(stem);
 }
 
-const char* spool_answer_suffix(const Request& request) noexcept {
-  if (request.form == SignatureForm::clearsign) return ".signed";
-  return request.armor ? ".asc" : ".sig";
-}
+const char* spool_answer_suffix(const Request& request) noexcept { return signing::suffix_for(request.form); }
 
 struct Spool::Impl {
   const Config& config;
@@ -255,7 +238,7 @@ struct Spool::Impl {
       if (!logged_ignored.count(name)) {
         bound(logged_ignored);
         logged_ignored.insert(name);
-        spdlog::warn("spool: ignoring '{}': a request is NAME.req with NAME of 1 to 100 of A-Z a-z 0-9 . _ -",
+        spdlog::warn("spool: ignoring {}: a request is NAME.req with NAME of 1 to 100 of A-Z a-z 0-9 . _ -",
                      printable(name));
       }
       return;
@@ -352,40 +335,31 @@ struct Spool::Impl {
     try {
       request = parse_request(text);
       if (request.kind != Request::Kind::sign && request.kind != Request::Kind::signpkg)
-        throw RequestError(ReplyCode::bad_request, "the spool answers SIGN and SIGNPKG requests only");
-    } catch (const RequestError& e) {
+        throw Error(Errc::bad_request, "the spool answers SIGN and SIGNPKG requests only");
+    } catch (const Error& e) {
       service.audit_refusal(peer, e, "spool " + name + ": " + text);
-      finish(name, stem, st, ".err", err_reply(e.reply_code(), e.what()));
+      finish(name, stem, st, ".err", err_reply(e.code(), e.what()));
       return true;
     }
-    std::string reply = service.handle(request, peer);
-    if (reply.rfind("OK ", 0) == 0) {
-      std::size_t nl = reply.find('\n');
-      std::size_t size = 0;
-      try {
-        size = std::stoull(reply.substr(3, nl - 3));
-      } catch (const std::exception&) {
-        nl = std::string::npos;
-      }
-      if (nl == std::string::npos || reply.size() - nl - 1 != size)
-        throw Transient("the signing service gave a malformed reply");
-      finish(name, stem, st, spool_answer_suffix(request), reply.substr(nl + 1));
+    Outcome outcome = service.handle(request, peer);
+    if (outcome.ok()) {
+      finish(name, stem, st, spool_answer_suffix(request), outcome.payload);
       spdlog::info("spool: answered {} with {}{}", name, stem, spool_answer_suffix(request));
       return true;
     }
-    if (reply.rfind("ERR BUSY ", 0) == 0) throw Transient(reply.substr(0, reply.find('\n')));
-    if (reply.rfind("ERR ", 0) != 0) throw Transient("the signing service gave a malformed reply");
-    finish(name, stem, st, ".err", reply);
-    spdlog::info("spool: answered {} with {}.err: {}", name, stem, printable(reply.substr(0, reply.find('\n'))));
+    std::string err = err_reply(*outcome.refusal, outcome.message);
+    if (*outcome.refusal == Errc::busy) throw Transient(err.substr(0, err.size() - 1));
+    finish(name, stem, st, ".err", err);
+    spdlog::info("spool: answered {} with {}.err: {}", name, stem, printable(err.substr(0, err.size() - 1)));
     return true;
   }
 
   // Answers a file that is not even read as a request; audited like a refused connection.
   void refuse(const std::string& name, const std::string& stem, const struct stat& st, const Peer& peer,
               const std::string& why) {
-    RequestError e(ReplyCode::bad_request, name + ": " + why);
+    Error e(Errc::bad_request, name + ": " + why);
     service.audit_refusal(peer, e, "spool " + name);
-    finish(name, stem, st, ".err", err_reply(e.reply_code(), e.what()));
+    finish(name, stem, st, ".err", err_reply(e.code(), e.what()));
     spdlog::warn("spool: answered {} with {}.err: {}", name, stem, why);
   }
 

@@ -53,7 +53,6 @@ class LineCursor {
   std::size_t number_ = 0;
 };
 
-constexpr std::string_view kBeginSigned = "-----BEGIN PGP SIGNED MESSAGE-----";
 constexpr std::string_view kBeginSignature = "-----BEGIN PGP SIGNATURE-----";
 constexpr std::string_view kEndSignature = "-----END PGP SIGNATURE-----";
 
@@ -62,8 +61,8 @@ constexpr std::string_view kEndSignature = "-----END PGP SIGNATURE-----";
 CleartextMessage parse_cleartext(std::string_view message) {
   LineCursor lines(message);
   std::string_view line;
-  if (!lines.next(line) || strip_trailing_blanks(line) != kBeginSigned) {
-    fail(1, "not a cleartext-signed message: the first line must be " + std::string(kBeginSigned));
+  if (!lines.next(line) || strip_trailing_blanks(line) != kCleartextBegin) {
+    fail(1, "not a cleartext-signed message: the first line must be " + std::string(kCleartextBegin));
   }
 
   // Armor headers up to the first empty line: only Hash: is meaningful here (§7).

@@ -21,7 +21,8 @@ bool needs_dash_escape(ByteView line) {
 CleartextWriter::CleartextWriter(FileWriter& out, HashAlgorithm hash)
     : out_(out), hasher_(hash, SignatureType::text) {
   // Exactly one Hash: line and one blank line: OpenCSW's older tools count on that layout.
-  out_.write("-----BEGIN PGP SIGNED MESSAGE-----\nHash: ");
+  out_.write(kCleartextBegin);
+  out_.write("\nHash: ");
   out_.write(hash_name(hash));
   out_.write("\n\n");
 }
@@ -61,7 +62,13 @@ DocumentHasher CleartextWriter::finish_text() {
 }
 
 void CleartextWriter::write_signature(const Signature& signature) {
-  out_.write(armor(ArmorKind::signature, signature.packet()));
+  write_signatures(std::span<const Signature>(&signature, 1));
+}
+
+void CleartextWriter::write_signatures(std::span<const Signature> signatures) {
+  Bytes packets;
+  for (const Signature& s : signatures) put_bytes(packets, s.packet());
+  out_.write(armor(ArmorKind::signature, packets));
 }
 
 }  // namespace catsign::openpgp

@@ -45,12 +45,6 @@ Bytes encode_packet(PacketTag tag, ByteView body) {
   return out;
 }
 
-ByteView strip_leading_zeros(ByteView value) {
-  std::size_t i = 0;
-  while (i < value.size() && value[i] == 0) ++i;
-  return value.subspan(i);
-}
-
 void append_mpi(Bytes& out, ByteView big_endian) {
   ByteView v = strip_leading_zeros(big_endian);
   std::size_t bits = 0;

@@ -39,10 +39,8 @@ void hash_user_id(DocumentHasher& hasher, std::string_view user_id) {
 
 OpenPgpKey::OpenPgpKey(Signer& signer, PublicKey key)
     : signer_(signer), key_(std::move(key)), fingerprint_(key_.fingerprint()), verifier_(key_.rsa) {
-  RsaPublicKey token_key{Bytes(strip_leading_zeros(signer.public_key().n).begin(),
-                               strip_leading_zeros(signer.public_key().n).end()),
-                         Bytes(strip_leading_zeros(signer.public_key().e).begin(),
-                               strip_leading_zeros(signer.public_key().e).end())};
+  RsaPublicKey token_key{without_leading_zeros(signer.public_key().n),
+                         without_leading_zeros(signer.public_key().e)};
   if (!(token_key == key_.rsa))
     throw Error(Errc::refused, "the key on the token (" + describe_rsa(token_key) +
                                    ") is not the key of certificate " + format_fingerprint(fingerprint_) +

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "catsign/util/quote.hpp"
+
 namespace catsign::token {
 
 namespace {
@@ -71,13 +73,27 @@ bool TokenError::is_token_gone(CK_RV rv) noexcept {
     case CKR_SESSION_HANDLE_INVALID:
     case CKR_USER_NOT_LOGGED_IN:
     // After a logout, or when a SoftHSM token folder vanishes mid-session, every handle the
-    // process held is stale (DESIGN.md §5).
+    // process held is stale (docs/DESIGN.md "Facts").
     case CKR_OBJECT_HANDLE_INVALID:
     case CKR_KEY_HANDLE_INVALID:
     case CKR_CRYPTOKI_NOT_INITIALIZED:
       return true;
     default:
       return false;
+  }
+}
+
+Errc TokenError::errc_for_rv(CK_RV rv) noexcept {
+  if (is_token_gone(rv)) return Errc::token_gone;
+  switch (rv) {
+    case CKR_PIN_INCORRECT:
+    case CKR_PIN_LEN_RANGE:
+      return Errc::wrong_pin;
+    case CKR_PIN_LOCKED:
+    case CKR_PIN_EXPIRED:
+      return Errc::pin_policy;
+    default:
+      return Errc::token;
   }
 }
 
@@ -89,6 +105,28 @@ std::string describe_rv(CK_RV rv) {
   const char* text = p11_kit_strerror(rv);
   if (text != nullptr && *text != '\0') out += std::string(": ") + text;
   return out;
+}
+
+std::string token_failure(CK_RV rv, const std::string& doing, const std::string& token_label) {
+  const std::string where = doing + " on token " + quote_label(token_label) + ": ";
+  switch (rv) {
+    case CKR_DEVICE_REMOVED:
+    case CKR_TOKEN_NOT_PRESENT:
+      return where + "the token was removed (" + describe_rv(rv) + "); plug it in and run catsign unlock";
+    case CKR_USER_NOT_LOGGED_IN:
+      return where + "the token is no longer logged in (" + describe_rv(rv) +
+             "; another program may have reset it); run catsign unlock";
+    case CKR_SESSION_CLOSED:
+    case CKR_SESSION_HANDLE_INVALID:
+    case CKR_OBJECT_HANDLE_INVALID:
+    case CKR_KEY_HANDLE_INVALID:
+      return where + "the session or key handle is gone (" + describe_rv(rv) +
+             "; the token was reset, removed or logged out); run catsign unlock";
+    case CKR_DEVICE_ERROR:
+      return where + "the device failed (" + describe_rv(rv) + "); re-plug it and run catsign unlock";
+    default:
+      return where + describe_rv(rv);
+  }
 }
 
 void check_rv(CK_RV rv, const std::string& what) {

@@ -118,12 +118,7 @@ std::string Pkcs11Uri::describe_object() const {
   if (object_id) {
     if (!out.empty()) out += ';';
     out += "id=";
-    static const char* hex = "0123456789abcdef";
-    for (std::uint8_t b : *object_id) {
-      out += '%';
-      out += hex[b >> 4];
-      out += hex[b & 15];
-    }
+    for (std::uint8_t b : *object_id) out += "%" + to_hex(ByteView(&b, 1));
   }
   return out.empty() ? "(no object)" : out;
 }

@@ -15,6 +15,12 @@ std::string to_hex(ByteView bytes) {
   return out;
 }
 
+ByteView strip_leading_zeros(ByteView value) {
+  std::size_t i = 0;
+  while (i < value.size() && value[i] == 0) ++i;
+  return value.subspan(i);
+}
+
 namespace {
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -14,8 +14,10 @@ namespace catsign {
 
 namespace {
 
+// A file or folder that is not there is the caller's mistake (exit 2), not a failing disk.
 [[noreturn]] void throw_io(const std::string& what, const std::filesystem::path& path, int err) {
-  throw Error(Errc::io, what + " " + path.string() + ": " + std::strerror(err));
+  throw Error(err == ENOENT || err == ENOTDIR ? Errc::missing_file : Errc::io,
+              what + " " + path.string() + ": " + std::strerror(err));
 }
 
 void write_all(int fd, ByteView data, const std::filesystem::path& path) {
@@ -74,13 +76,29 @@ void read_fd_chunks(int fd, const std::string& name, const std::function<void(By
   }
 }
 
-void read_file_chunks(const std::filesystem::path& path, const std::function<void(ByteView)>& sink) {
+UniqueFd open_for_reading(const std::filesystem::path& path, std::uint64_t* size) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_io("cannot open", path, errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_io("cannot stat", path, errno);
-  if (S_ISDIR(st.st_mode)) throw Error(Errc::io, "cannot read " + path.string() + ": it is a directory");
+  if (S_ISDIR(st.st_mode)) throw Error(Errc::usage, "cannot read " + path.string() + ": it is a directory");
+  if (size != nullptr) *size = static_cast<std::uint64_t>(st.st_size);
+  return fd;
+}
+
+void read_file_chunks(const std::filesystem::path& path, const std::function<void(ByteView)>& sink) {
+  UniqueFd fd = open_for_reading(path);
   read_fd_chunks(fd.get(), path.string(), sink);
+}
+
+std::string read_fd_text(int fd, const std::string& name, std::uint64_t max_size) {
+  std::string out;
+  read_fd_chunks(fd, name, [&](ByteView chunk) {
+    if (out.size() + chunk.size() > max_size)
+      throw Error(Errc::refused, name + " is larger than " + std::to_string(max_size) + " bytes");
+    out.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+  });
+  return out;
 }
 
 Bytes read_file(const std::filesystem::path& path, std::uint64_t max_size) {

@@ -4,8 +4,8 @@
 
 namespace catsign {
 
-std::string quote_for_message(std::string_view text, std::size_t max_chars) {
-  std::string out = "'";
+std::string quote_for_message(std::string_view text, std::size_t max_chars, char quote) {
+  std::string out(1, quote);
   std::size_t n = 0;
   for (char c : text) {
     if (n++ == max_chars) {
@@ -13,7 +13,7 @@ std::string quote_for_message(std::string_view text, std::size_t max_chars) {
       break;
     }
     auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\'' && c != '\\') {
+    if (u >= 0x20 && u < 0x7f && c != quote && c != '\\') {
       out += c;
     } else {
       char buf[5];
@@ -21,7 +21,7 @@ std::string quote_for_message(std::string_view text, std::size_t max_chars) {
       out += buf;
     }
   }
-  return out + "'";
+  return out + quote;
 }
 
 }  // namespace catsign

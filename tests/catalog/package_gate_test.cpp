@@ -7,6 +7,7 @@
 #include <random>
 
 #include "../openpgp/gpg_vectors.hpp"
+#include "../support/cli.hpp"
 #include "../support/process.hpp"
 #include "catsign/error.hpp"
 
@@ -14,26 +15,9 @@ namespace catsign::catalog {
 namespace {
 
 namespace fs = std::filesystem;
-using catsign::testing::GpgVectors;
-using catsign::testing::read_text;
-using catsign::testing::TempDir;
-using catsign::testing::to_bytes;
-using catsign::testing::write_text;
+using namespace catsign::testing;
 
 const std::string kDir = "unstable/sparc/5.10";
-
-std::string md5_of(const std::string& data) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), d, &n, EVP_md5(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += kHex[d[i] >> 4];
-    out += kHex[d[i] & 0xf];
-  }
-  return out;
-}
 
 std::string random_bytes(std::size_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -70,7 +54,7 @@ class PackageGate : public ::testing::Test {
       write_text(where, p.data);
       if (p.name == "linked") fs::create_symlink("../../../allpkgs/" + file, root() / kDir / file);
       write_text(root() / kDir / (file + ".asc"), sign(p.data, p.gpg_args));
-      catalog += p.name + " 1.0,REV=2026.01.01 CSW" + p.name + " " + file + " " + md5_of(p.data) + " " +
+      catalog += p.name + " 1.0,REV=2026.01.01 CSW" + p.name + " " + file + " " + md5_hex(p.data) + " " +
                  std::to_string(p.data.size()) + " none utils none\n";
     }
     catalog_ = parse_opencsw_catalog(catalog);
@@ -183,7 +167,7 @@ TEST_F(PackageGate, FlippedByteIsMd5Mismatch) {
   std::string data = packages_[1].data;
   data[150000] = static_cast<char>(data[150000] ^ 0x01);
   write_text(file_path(1), data);
-  expect_only(1, PackageStatus::md5_mismatch, "catalog says " + md5_of(packages_[1].data));
+  expect_only(1, PackageStatus::md5_mismatch, "catalog says " + md5_hex(packages_[1].data));
 }
 
 TEST_F(PackageGate, FlippedByteInALinkedPackage) {

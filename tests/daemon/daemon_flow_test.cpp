@@ -169,8 +169,10 @@ TEST(DaemonFlow, NoPinInMemoryAfterLockOrExpiry) {
   DaemonFixture d({.unlock_window = "3s", .warn_before = "1s"});
   ASSERT_EQ(d.unlock().code, "OK");
   ASSERT_EQ(d.sign("unstable/i386/5.10").code, "OK");
-  // While unlocked, libp11 keeps a copy of the PIN (DESIGN.md §5): finding it proves the scan.
-  EXPECT_GT(count_in_memory(d.pid(), DaemonFixture::kPin), 0);
+  // The scan works: it finds what the daemon does hold, the path of its sign socket.
+  EXPECT_GT(count_in_memory(d.pid(), d.sign_socket().string()), 0);
+  // catsign keeps no copy of the PIN even while unlocked: it goes to C_Login and is wiped.
+  EXPECT_EQ(count_in_memory(d.pid(), DaemonFixture::kPin), 0) << "a copy of the PIN is kept while unlocked";
   ASSERT_EQ(d.lock().code, "OK");
   EXPECT_EQ(count_in_memory(d.pid(), DaemonFixture::kPin), 0) << "a copy of the PIN survived LOCK";
 
@@ -184,7 +186,9 @@ TEST(DaemonFlow, NoPinInMemoryAfterLockOrExpiry) {
 TEST(DaemonFlow, WrongPinLeavesItLockedAndSpendsOneTry) {
   DaemonFixture d;
   Reply r = d.unlock("0000000000");
-  EXPECT_EQ(r.code, "DENIED");
+  // PIN_INCORRECT: the exit code of `catsign unlock` is then that of `catsign sign` with a
+  // wrong PIN (the error table, error.hpp).
+  EXPECT_EQ(r.code, "PIN_INCORRECT");
   EXPECT_NE(r.payload.find("PIN"), std::string::npos) << r.payload;
   EXPECT_EQ(r.payload.find("0000000000"), std::string::npos) << "the PIN must never be echoed";
   EXPECT_EQ(d.log().find("0000000000"), std::string::npos) << "the PIN must never be logged";
@@ -193,7 +197,7 @@ TEST(DaemonFlow, WrongPinLeavesItLockedAndSpendsOneTry) {
   // SoftHSM 2.6 counts no tries, so "one try" shows as: the right PIN still works next.
   ASSERT_EQ(d.unlock().code, "OK") << d.log();
   EXPECT_EQ(d.sign("unstable/i386/5.10").code, "OK");
-  // A second UNLOCK while unlocked can't be checked (libp11 accepts any PIN then): refused.
+  // A second UNLOCK while unlocked can't be checked (the token accepts any PIN then): refused.
   r = d.unlock("0000000000");
   EXPECT_EQ(r.code, "DENIED");
   EXPECT_NE(r.payload.find("already unlocked"), std::string::npos) << r.payload;

@@ -1,4 +1,4 @@
-// The spool (DESIGN.md §4) on a real catsignd: request files in, signatures that gpg verifies
+// The spool (docs/DESIGN.md "Contract") on a real catsignd: request files in, signatures that gpg verifies
 // out, ERR lines in NAME.err, and hostile request files (oversized, binary, symlinks, FIFOs,
 // folders, hard links, odd names) answered or ignored without ever being followed and without
 // anything written outside the spool.
@@ -112,10 +112,9 @@ TEST(DaemonSpool, StemsAndSuffixes) {
     EXPECT_EQ(spool_request_stem(bad), std::nullopt) << bad;
   daemon::Request r;
   EXPECT_STREQ(daemon::spool_answer_suffix(r), ".asc");
-  r.armor = false;
+  r.form = signing::Form::detached_binary;
   EXPECT_STREQ(daemon::spool_answer_suffix(r), ".sig");
-  r.armor = true;
-  r.form = daemon::SignatureForm::clearsign;
+  r.form = signing::Form::cleartext;
   EXPECT_STREQ(daemon::spool_answer_suffix(r), ".signed");
 }
 

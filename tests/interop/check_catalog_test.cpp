@@ -8,32 +8,16 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "../support/cli.hpp"
 #include "../support/process.hpp"
 
 namespace catsign {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::RunResult;
-using testing::TempDir;
-using testing::read_text;
-using testing::write_text;
+using namespace testing;
 
-const std::string kCatsign = CATSIGN_BINARY;
 const std::string kTuple = "unstable/sparc/5.10";
-
-std::string md5_hex(const std::string& data) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), d, &n, EVP_md5(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += kHex[d[i] >> 4];
-    out += kHex[d[i] & 0xf];
-  }
-  return out;
-}
 
 struct Package {
   std::string catalogname;
@@ -283,8 +267,9 @@ TEST_F(CheckCatalog, UsageAndInputErrors) {
     EXPECT_EQ(r.exit_code, 2) << tuple << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
+  // A missing file is a usage error (the README's exit codes), as from every other command.
   RunResult no_keyring = check("no-such-keyring.asc");
-  EXPECT_EQ(no_keyring.exit_code, 1) << no_keyring.err;
+  EXPECT_EQ(no_keyring.exit_code, 2) << no_keyring.err;
   RunResult no_catalog = check("keyring.asc", false, "kiel/i386/5.11");
   EXPECT_NE(no_catalog.exit_code, 0);
   EXPECT_NE(no_catalog.err.find("kiel/i386/5.11/catalog"), std::string::npos) << no_catalog.err;

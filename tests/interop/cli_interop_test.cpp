@@ -5,21 +5,15 @@
 
 #include <fstream>
 
+#include "../support/cli.hpp"
 #include "../support/process.hpp"
 #include "../token/softhsm_fixture.hpp"
 
 namespace catsign {
 namespace {
 
-using testing::GpgHome;
-using testing::RunResult;
-using testing::SoftHsmToken;
-using testing::TempDir;
-using testing::read_text;
-using testing::write_text;
+using namespace testing;
 
-const std::string kCatsign = CATSIGN_BINARY;
-const std::string kPin = std::string(SoftHsmToken::kUserPin) + "\n";
 
 class CliInterop : public ::testing::Test {
  protected:
@@ -28,7 +22,7 @@ class CliInterop : public ::testing::Test {
     dir_ = new TempDir();
     write_config(*dir_ / "catsign.toml", "catalog-test", "keys/catalog.asc");
     RunResult r = catsign({"keygen", "--config", config(), "--bits", "2048", "--uid",
-                           "Catalog Test <catalog@example.org>", "--pin-fd", "3"}, &kPin);
+                           "Catalog Test <catalog@example.org>", "--pin-fd", "3"}, &kPinLine);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     fingerprint_ = r.out.substr(r.out.find("fingerprint") + 13, 40);
     gpg_ = new GpgHome(cert());
@@ -106,12 +100,12 @@ TEST_F(CliInterop, KeygenCertificateMatchesGpgFingerprint) {
 
 TEST_F(CliInterop, KeygenNeverOverwritesAKey) {
   std::string before = read_text(cert());
-  RunResult r = catsign({"keygen", "--config", config(), "--uid", "X <x@example.org>", "--pin-fd", "3"}, &kPin);
+  RunResult r = catsign({"keygen", "--config", config(), "--uid", "X <x@example.org>", "--pin-fd", "3"}, &kPinLine);
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
   // Same label, fresh certificate paths: the token still refuses to replace the key.
   write_config(*dir_ / "other.toml", "catalog-test", "keys/other.asc");
-  r = catsign({"keygen", "--config", (*dir_ / "other.toml").string(), "--uid", "X <x@example.org>", "--pin-fd", "3"}, &kPin);
+  r = catsign({"keygen", "--config", (*dir_ / "other.toml").string(), "--uid", "X <x@example.org>", "--pin-fd", "3"}, &kPinLine);
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_NE(r.err.find("already holds a key labelled 'catalog-test'"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "keys/other.asc"));
@@ -138,7 +132,7 @@ TEST_F(CliInterop, EveryFormVerifiesInEveryClientAndTamperingIsCaught) {
     std::vector<std::string> args = {"sign", "--config", config(), "--pin-fd", "3"};
     if (*mode) args.push_back(mode);
     args.insert(args.end(), files.begin(), files.end());
-    RunResult r = catsign(args, &kPin);  // one PIN entry, one login, all files
+    RunResult r = catsign(args, &kPinLine);  // one PIN entry, one login, all files
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   for (const auto& [name, text] : cases) {
@@ -181,11 +175,11 @@ TEST_F(CliInterop, HundredMegabyteFileIsSignedInBoundedMemory) {
   // GNU time reports the peak resident set; the file must be streamed, not held.
   RunResult r = testing::run({"/usr/bin/time", "-f", "maxrss_kb=%M", kCatsign, "sign", "--config", config(),
                               "--pin-fd", "3", (d / "big").string()},
-                             "", {{"SOFTHSM2_CONF", hsm_->conf_path()}}, &kPin);
+                             "", {{"SOFTHSM2_CONF", hsm_->conf_path()}}, &kPinLine);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   long rss_kb = std::stol(r.err.substr(r.err.find("maxrss_kb=") + 10));
   EXPECT_LT(rss_kb, 40 * 1024) << "signing 100 MB held " << rss_kb << " KiB";
-  ASSERT_EQ(catsign({"sign", "--config", config(), "--pin-fd", "3", "--clearsign", (d / "big").string()}, &kPin).exit_code, 0);
+  ASSERT_EQ(catsign({"sign", "--config", config(), "--pin-fd", "3", "--clearsign", (d / "big").string()}, &kPinLine).exit_code, 0);
   expect_detached(d / "big.asc", d / "big", true, "100 MB detached");
   expect_cleartext(d / "big.signed", true, "100 MB cleartext");
 }
@@ -200,7 +194,7 @@ TEST_F(CliInterop, WrongPinIsClearAndTheTokenStillWorks) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
   EXPECT_EQ(r.err.find("999999"), std::string::npos) << "the PIN must never be printed";
   EXPECT_FALSE(std::filesystem::exists(d / "f.asc"));
-  r = catsign({"sign", "--config", config(), "--pin-fd", "3", (d / "f").string()}, &kPin);
+  r = catsign({"sign", "--config", config(), "--pin-fd", "3", (d / "f").string()}, &kPinLine);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   expect_detached(d / "f.asc", d / "f", true, "after a wrong PIN");
 }
@@ -209,11 +203,11 @@ TEST_F(CliInterop, WrongCertificateIsNamed) {
   // A second key on the same token whose certificate does not belong to the configured key.
   write_config(*dir_ / "second.toml", "second-key", "keys/second.asc");
   ASSERT_EQ(catsign({"keygen", "--config", (*dir_ / "second.toml").string(), "--bits", "2048", "--uid",
-                     "Second <second@example.org>", "--pin-fd", "3"}, &kPin).exit_code, 0);
+                     "Second <second@example.org>", "--pin-fd", "3"}, &kPinLine).exit_code, 0);
   write_config(*dir_ / "mixed.toml", "catalog-test", "keys/second.asc");
   TempDir d;
   write_text(d / "f", "x");
-  RunResult r = catsign({"sign", "--config", (*dir_ / "mixed.toml").string(), "--pin-fd", "3", (d / "f").string()}, &kPin);
+  RunResult r = catsign({"sign", "--config", (*dir_ / "mixed.toml").string(), "--pin-fd", "3", (d / "f").string()}, &kPinLine);
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_NE(r.err.find("is not the key of certificate"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("keys/second.asc"), std::string::npos) << r.err;
@@ -224,7 +218,7 @@ TEST_F(CliInterop, WrongTokenIsNamedWithTheTokensSeen) {
   write_config(*dir_ / "wrongtoken.toml", "catalog-test", "keys/catalog.asc", "other-token");
   TempDir d;
   write_text(d / "f", "x");
-  RunResult r = catsign({"sign", "--config", (*dir_ / "wrongtoken.toml").string(), "--pin-fd", "3", (d / "f").string()}, &kPin);
+  RunResult r = catsign({"sign", "--config", (*dir_ / "wrongtoken.toml").string(), "--pin-fd", "3", (d / "f").string()}, &kPinLine);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("other-token"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("catsign"), std::string::npos) << "lists the token seen: " << r.err;
@@ -255,7 +249,7 @@ TEST_F(CliInterop, UsageErrorsExitTwoWithOneLine) {
 TEST_F(CliInterop, VerifyChecksCatalogAndAge) {
   TempDir d;
   write_text(d / "catalog", "x\n");
-  ASSERT_EQ(catsign({"sign", "--config", config(), "--pin-fd", "3", (d / "catalog").string()}, &kPin).exit_code, 0);
+  ASSERT_EQ(catsign({"sign", "--config", config(), "--pin-fd", "3", (d / "catalog").string()}, &kPinLine).exit_code, 0);
   // One-shot signatures name no catalog, so --expect-catalog must refuse them.
   RunResult r = catsign({"verify", "--cert", cert(), "--expect-catalog", "unstable/i386/5.10",
                          (d / "catalog.asc").string(), (d / "catalog").string()});

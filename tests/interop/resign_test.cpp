@@ -9,6 +9,8 @@
 
 #include <random>
 
+#include "../support/cli.hpp"
+#include "catsign/openpgp/cleartext.hpp"
 #include "../support/process.hpp"
 #include "../token/softhsm_fixture.hpp"
 
@@ -16,29 +18,8 @@ namespace catsign {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::GpgHome;
-using testing::RunResult;
-using testing::SoftHsmToken;
-using testing::TempDir;
-using testing::read_text;
-using testing::write_text;
+using namespace testing;
 
-const std::string kCatsign = CATSIGN_BINARY;
-const std::string kPin = std::string(SoftHsmToken::kUserPin) + "\n";
-constexpr std::string_view kBeginSigned = "-----BEGIN PGP SIGNED MESSAGE-----";
-
-std::string md5_hex(const std::string& data) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), d, &n, EVP_md5(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += kHex[d[i] >> 4];
-    out += kHex[d[i] & 0xf];
-  }
-  return out;
-}
 
 std::size_t count(const std::string& haystack, std::string_view needle) {
   std::size_t n = 0;
@@ -64,7 +45,7 @@ class Resign : public ::testing::Test {
     for (const char* key : {"catalog", "package"}) {
       RunResult r = catsign({"keygen", "--config", (*keys_ / "catsign.toml").string(), "--key", key, "--bits", "2048",
                              "--uid", std::string(key) + " test <" + key + "@example.org>", "--pin-fd", "3"},
-                            &kPin);
+                            &kPinLine);
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     gpg_ = new GpgHome(catalog_cert());
@@ -123,7 +104,7 @@ class Resign : public ::testing::Test {
     fs::create_directory_symlink("dublin", tree() / "testing");
     std::vector<std::string> args = {"sign-packages", "--config", (*keys_ / "catsign.toml").string(), "--pin-fd", "3"};
     args.insert(args.end(), packages_.begin(), packages_.end());
-    RunResult r = catsign(args, &kPin);
+    RunResult r = catsign(args, &kPinLine);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     unstable_ = read_text(tree() / "unstable/sparc/5.10/catalog");
     dublin_ = read_text(tree() / "dublin/sparc/5.10/catalog");
@@ -144,8 +125,8 @@ class Resign : public ::testing::Test {
   void expect_cleartext_good(const std::string& tuple, const std::string& expect_catalog, const std::string& text) {
     const fs::path catalog = tree() / tuple / "catalog";
     const std::string signed_catalog = read_text(catalog);
-    EXPECT_EQ(signed_catalog.rfind(std::string(kBeginSigned) + "\nHash: SHA256\n\n", 0), 0u) << tuple;
-    EXPECT_EQ(count(signed_catalog, kBeginSigned), 1u) << tuple << " wrapped twice:\n" << signed_catalog;
+    EXPECT_EQ(signed_catalog.rfind(std::string(openpgp::kCleartextBegin) + "\nHash: SHA256\n\n", 0), 0u) << tuple;
+    EXPECT_EQ(count(signed_catalog, openpgp::kCleartextBegin), 1u) << tuple << " wrapped twice:\n" << signed_catalog;
     EXPECT_EQ(signed_text(signed_catalog), text) << tuple;
     RunResult g = gpg_->verify({catalog.string()});
     EXPECT_EQ(g.exit_code, 0) << tuple << "\n" << g.err;
@@ -166,7 +147,7 @@ class Resign : public ::testing::Test {
 
 TEST_F(Resign, CleartextFormSignsEveryCatalogAndASecondRunNeverWrapsTwice) {
   const std::string config = write_config("cleartext", true);
-  RunResult r = catsign({"resign", "--config", config, "--all", "--pin-fd", "3"}, &kPin);
+  RunResult r = catsign({"resign", "--config", config, "--all", "--pin-fd", "3"}, &kPinLine);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   // --all found the three present tuples (i386 and 5.9 are configured but absent); testing and
   // dublin are one file, signed once.
@@ -189,7 +170,7 @@ TEST_F(Resign, CleartextFormSignsEveryCatalogAndASecondRunNeverWrapsTwice) {
   EXPECT_NE(c.exit_code, 0);
 
   // Again, on the signed tree: re-signed from the text, never wrapped twice.
-  r = catsign({"resign", "--config", config, "--all", "--pin-fd", "3"}, &kPin);
+  r = catsign({"resign", "--config", config, "--all", "--pin-fd", "3"}, &kPinLine);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("re-signed from its signed text"), std::string::npos) << r.out;
   expect_cleartext_good("unstable/sparc/5.10", "unstable/sparc/5.10", unstable_);
@@ -201,7 +182,7 @@ TEST_F(Resign, CleartextFormSignsEveryCatalogAndASecondRunNeverWrapsTwice) {
 
 TEST_F(Resign, DetachedFormWritesCatalogAscBesideThePlainCatalog) {
   const std::string config = write_config("detached", true);
-  RunResult r = catsign({"resign", "--config", config, "unstable/sparc/5.10", "dublin/sparc/5.10", "--pin-fd", "3"}, &kPin);
+  RunResult r = catsign({"resign", "--config", config, "unstable/sparc/5.10", "dublin/sparc/5.10", "--pin-fd", "3"}, &kPinLine);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("2 catalogs re-signed"), std::string::npos) << r.out;
   for (const auto& [tuple, text] : {std::pair{std::string("unstable/sparc/5.10"), unstable_},
@@ -219,11 +200,11 @@ TEST_F(Resign, DetachedFormWritesCatalogAscBesideThePlainCatalog) {
   EXPECT_TRUE(fs::is_regular_file(tree() / "testing/sparc/5.10/catalog.asc"));
 
   // A cleartext-signed catalog is not unwrapped by the detached form: skipped, said why, exit 1.
-  ASSERT_EQ(catsign({"resign", "--config", write_config("cleartext", false), "unstable/sparc/5.10", "--pin-fd", "3"}, &kPin)
+  ASSERT_EQ(catsign({"resign", "--config", write_config("cleartext", false), "unstable/sparc/5.10", "--pin-fd", "3"}, &kPinLine)
                 .exit_code,
             0);
   const std::string wrapped = read_text(tree() / "unstable/sparc/5.10/catalog");
-  r = catsign({"resign", "--config", config, "--all", "--pin-fd", "3"}, &kPin);
+  r = catsign({"resign", "--config", config, "--all", "--pin-fd", "3"}, &kPinLine);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("skipped unstable/sparc/5.10: the catalog is cleartext-signed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("unwrap it"), std::string::npos) << r.out;
@@ -239,7 +220,7 @@ TEST_F(Resign, PackageGateSkipsATupleWithAnUnsignedPackageUnlessSkipped) {
   ASSERT_TRUE(fs::is_symlink(victim));
   fs::remove(victim.string() + ".asc");
 
-  RunResult r = catsign({"resign", "--config", config, "--all", "--pin-fd", "3"}, &kPin);
+  RunResult r = catsign({"resign", "--config", config, "--all", "--pin-fd", "3"}, &kPinLine);
   EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
   EXPECT_NE(r.out.find("skipped unstable/sparc/5.10: package gate"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(victim.filename().string() + " (unsigned)"), std::string::npos) << r.out;
@@ -251,7 +232,7 @@ TEST_F(Resign, PackageGateSkipsATupleWithAnUnsignedPackageUnlessSkipped) {
   expect_cleartext_good("dublin/sparc/5.10", "dublin/sparc/5.10", dublin_);
 
   // The emergency override signs it anyway.
-  r = catsign({"resign", "--config", config, "unstable/sparc/5.10", "--skip-package-check", "--pin-fd", "3"}, &kPin);
+  r = catsign({"resign", "--config", config, "unstable/sparc/5.10", "--skip-package-check", "--pin-fd", "3"}, &kPinLine);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("package gate skipped (--skip-package-check)"), std::string::npos) << r.out;
   expect_cleartext_good("unstable/sparc/5.10", "unstable/sparc/5.10", unstable_);
@@ -273,7 +254,7 @@ TEST_F(Resign, UsageErrorsSignNothingAndAskForNoPin) {
   EXPECT_EQ(read_text(tree() / "dublin/sparc/5.10/catalog"), dublin_);
 
   // A configured tuple whose catalog is absent, asked for by name: reported, exit 1, the others signed.
-  RunResult r = catsign({"resign", "--config", config, "unstable/i386/5.10", "dublin/sparc/5.10", "--pin-fd", "3"}, &kPin);
+  RunResult r = catsign({"resign", "--config", config, "unstable/i386/5.10", "dublin/sparc/5.10", "--pin-fd", "3"}, &kPinLine);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("skipped unstable/i386/5.10:"), std::string::npos) << r.out;
   expect_cleartext_good("dublin/sparc/5.10", "dublin/sparc/5.10", dublin_);

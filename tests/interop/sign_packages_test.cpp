@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "../support/cli.hpp"
 #include "../support/process.hpp"
 #include "../token/softhsm_fixture.hpp"
 
@@ -12,15 +13,8 @@ namespace catsign {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::GpgHome;
-using testing::RunResult;
-using testing::SoftHsmToken;
-using testing::TempDir;
-using testing::read_text;
-using testing::write_text;
+using namespace testing;
 
-const std::string kCatsign = CATSIGN_BINARY;
-const std::string kPin = std::string(SoftHsmToken::kUserPin) + "\n";
 
 std::string config_text(const std::string& module) {
   return "[token]\nmodule = \"" + module +
@@ -42,7 +36,7 @@ class SignPackages : public ::testing::Test {
     write_text(config(), config_text(SoftHsmToken::module_path()));
     RunResult r = catsign({"keygen", "--config", config(), "--key", "package", "--bits", "2048", "--uid",
                            "Packages Test <packages@example.org>", "--pin-fd", "3"},
-                          &kPin);
+                          &kPinLine);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     fingerprint_ = r.out.substr(r.out.find("fingerprint") + 13, 40);
     gpg_ = new GpgHome(cert());
@@ -88,7 +82,7 @@ TEST_F(SignPackages, TwelvePackagesOneLoginEverySignatureVerifiesInGpgAndSqv) {
   std::vector<std::string> files = make_packages(d, 12);
   std::vector<std::string> args = {"sign-packages", "--config", config(), "--pin-fd", "3"};
   args.insert(args.end(), files.begin(), files.end());
-  RunResult r = catsign(args, &kPin);  // no --key: [packages] key
+  RunResult r = catsign(args, &kPinLine);  // no --key: [packages] key
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("signed 12 packages with key " + fingerprint_), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find("signed 1/12"), std::string::npos) << "no progress when stderr is not a terminal: " << r.err;
@@ -142,7 +136,7 @@ TEST_F(SignPackages, WrongSuffixIsRefusedBeforeAnyPinPrompt) {
   write_text(c / "catsign.toml", config_text("/nonexistent/libpkcs11.so"));
   r = catsign({"sign-packages", "--config", (c / "catsign.toml").string(), "--pin-fd", "3",
                (d / "README.txt").string()},
-              &kPin);
+              &kPinLine);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("does not end in a package suffix"), std::string::npos) << r.err;
 }
@@ -171,8 +165,8 @@ TEST_F(SignPackages, MissingFileOrFolderIsRefusedAndNothingIsSigned) {
 TEST_F(SignPackages, ExplicitKeyAndASecondRunReplacesTheSignatureAtomically) {
   TempDir d;
   std::vector<std::string> files = make_packages(d, 2);
-  ASSERT_EQ(catsign({"sign-packages", "--config", config(), "--key", "package", "--pin-fd", "3", files[1]}, &kPin).exit_code, 0);
-  RunResult r = catsign({"sign-packages", "--config", config(), "--pin-fd", "3", files[1]}, &kPin);
+  ASSERT_EQ(catsign({"sign-packages", "--config", config(), "--key", "package", "--pin-fd", "3", files[1]}, &kPinLine).exit_code, 0);
+  RunResult r = catsign({"sign-packages", "--config", config(), "--pin-fd", "3", files[1]}, &kPinLine);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("signed 1 package with key"), std::string::npos) << r.out;
   EXPECT_EQ(testing::run({"sqv", "--keyring", cert(), files[1] + ".asc", files[1]}).exit_code, 0);

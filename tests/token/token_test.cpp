@@ -357,14 +357,14 @@ TEST(Token, LoginBlockerRefusesLockedAndFinalTry) {
   last.final_try = true;
   auto e = login_blocker(last, "catsign", "/m.so");
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->code(), Errc::refused);
+  EXPECT_EQ(e->code(), Errc::pin_policy);
   EXPECT_TRUE(contains(e->what(), "one PIN try left: refusing to spend it automatically")) << e->what();
 
   PinState locked;
   locked.locked = true;
   e = login_blocker(locked, "catsign", "/m.so");
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->code(), Errc::refused);
+  EXPECT_EQ(e->code(), Errc::pin_policy);
   EXPECT_TRUE(contains(e->what(), "is locked: unblock it with the SO PIN")) << e->what();
 }
 

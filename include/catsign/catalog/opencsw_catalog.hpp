@@ -1,4 +1,4 @@
-// OpenCSW catalogs (DESIGN.md §5): one package per line, 9 fields separated by single spaces
+// OpenCSW catalogs (docs/DESIGN.md "Facts"): one package per line, 9 fields separated by single spaces
 // (old catalogs have 8), "#" header lines such as "# CREATIONDATE 2014-03-16T08:39:58Z".
 #pragma once
 

@@ -1,4 +1,4 @@
-// The package gate (DESIGN.md §4): a catalog is signed only when every package it lists is
+// The package gate (docs/DESIGN.md "Contract"): a catalog is signed only when every package it lists is
 // present beneath the package root, has the size and md5 the catalog says, and carries a
 // detached signature FILE.asc that verifies against the package keyring.
 #pragma once

@@ -1,4 +1,4 @@
-// A catalog tuple, release/arch/osrel (DESIGN.md §3): the only way a client names what the
+// A catalog tuple, release/arch/osrel (docs/DESIGN.md "The path of one signature"): the only way a client names what the
 // daemon signs. Each part must equal one of the configured values exactly.
 #pragma once
 

@@ -3,7 +3,7 @@
 
 namespace catsign::cli {
 
-// Returns the process exit code (DESIGN.md §4); prints one line to stderr on failure.
+// Returns the process exit code (docs/DESIGN.md "Contract"); prints one line to stderr on failure.
 int main(int argc, char** argv);
 
 }  // namespace catsign::cli

@@ -1,7 +1,7 @@
 // The audit log: one JSON object per line for every event (unlock, lock and why, sign,
 // refusal), each carrying the SHA-256 of the previous line so that an edited, removed or
 // reordered line breaks the chain. Each record is appended and fsynced before the daemon
-// replies (DESIGN.md §3 step 7).
+// replies (docs/DESIGN.md "The path of one signature").
 #pragma once
 
 #include <cstdint>

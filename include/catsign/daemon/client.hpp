@@ -17,7 +17,7 @@ class Client {
   Client(const std::filesystem::path& socket, std::chrono::seconds timeout);
 
   // Sends `request` (and for UNLOCK the PIN line, wiped afterwards) and returns the OK
-  // payload. An ERR reply throws RequestError with its code and message.
+  // payload. An ERR reply throws Error with the Errc its reply code names.
   std::string call(const std::string& request);
   std::string unlock(const SecureString& pin);
 

@@ -16,6 +16,7 @@
 #include "catsign/config.hpp"
 #include "catsign/openpgp/certificate.hpp"
 #include "catsign/openpgp/signing.hpp"
+#include "catsign/signing/pipeline.hpp"
 #include "catsign/util/secure_string.hpp"
 
 namespace catsign::daemon {
@@ -37,24 +38,25 @@ class KeyHolder {
   KeyHolder(const Config& config, const KeyConfig& key, std::vector<const KeyConfig*> others = {});
   ~KeyHolder();
 
-  // Opens the token, checks its PIN flags, logs in (an empty PIN uses the PIN pad), finds the
-  // key and binds it to the certificate. Refusals throw RequestError with the reason: already
-  // unlocked; PIN locked or on its final try (never spent automatically); wrong PIN (one try
-  // spent); a key that wants the PIN for every signature. On any failure nothing stays open.
+  // Opens the token, logs in under the login policy (an empty PIN uses the PIN pad), finds the
+  // keys and binds them to their certificates. Throws the domain error: refused (already
+  // unlocked, a key that wants the PIN for every signature), pin_policy (PIN locked or on its
+  // final try: never spent automatically), wrong_pin (one try spent), busy (a signature still
+  // stuck on the token), token or token_gone. On any failure nothing stays open.
   void unlock(const SecureString& pin, std::chrono::seconds window);
 
-  // Locks now. In-flight signatures finish on their own reference; the context is torn down
-  // (wiping libp11's copy of the PIN) when the last of them lets go. Returns false when it was
-  // already locked.
+  // Locks now. In-flight signatures finish on their own reference; the token is logged out and
+  // the module finalised when the last of them lets go. Returns false when it was already
+  // locked.
   bool lock(const std::string& reason);
 
   // Locks when the window has ended. Returns true when it did.
   bool expire_if_due(Clock::time_point now);
 
   // Completes a signature over what `hasher` was fed, on one of the configured sessions.
-  // Throws RequestError(locked) when locked (saying since when and why), busy when no session
-  // frees up in time, token_error on a token failure; a token that is gone or logged out
-  // locks the holder first.
+  // Throws Error(locked) when locked (saying since when and why), busy when no session frees
+  // up in time, token on a token failure or a timeout (which locks); a token that is gone or
+  // logged out locks the holder first and throws locked.
   // `key` names a configured key; empty is the catalog key.
   openpgp::Signature sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
                           const std::string& key = "");
@@ -79,6 +81,18 @@ class KeyHolder {
   std::mutex unlock_mutex_;   // one unlock at a time
   LockState state_;
   std::shared_ptr<Unlocked> unlocked_;
+};
+
+// One configured key of a KeyHolder, as the signing pipeline sees it.
+class HeldKeySigner final : public signing::DocumentSigner {
+ public:
+  HeldKeySigner(KeyHolder& holder, std::string key);  // key: a configured name; empty: the catalog key
+  openpgp::Signature sign_document(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) override;
+  openpgp::Fingerprint fingerprint() const override;
+
+ private:
+  KeyHolder& holder_;
+  std::string key_;
 };
 
 // "locked for 2h 3m (unlock window ended): a person must run catsign unlock"

@@ -1,6 +1,6 @@
-// What the daemon does with a request, apart from sockets: SIGN (and later SIGNPKG), STATUS,
-// UNLOCK and LOCK, each audited. Every entry point returns the reply and never throws, so
-// a bad request can't take the server down.
+// What the daemon does with a request, apart from how it arrived: SIGN, SIGNPKG, STATUS,
+// UNLOCK and LOCK, each audited. Every entry point returns an Outcome and never throws, so a
+// bad request can't take a front down; each front renders the Outcome its own way.
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +14,7 @@
 #include "catsign/config.hpp"
 #include "catsign/daemon/audit_log.hpp"
 #include "catsign/daemon/key_holder.hpp"
+#include "catsign/daemon/outcome.hpp"
 #include "catsign/daemon/protocol.hpp"
 #include "catsign/openpgp/certificate.hpp"
 #include "catsign/util/secure_string.hpp"
@@ -31,33 +32,38 @@ class SigningService {
   SigningService(const Config& config, KeyHolder& catalog_key, AuditLog& audit);
 
   // SIGN: the tuple must be configured, its catalog a regular file beneath the root; it is
-  // read once, and the same pass gives the SHA-256 the client named and the signature hash.
-  std::string sign(const Request& request, const Peer& peer);
+  // read once through the signing pipeline, which gives the SHA-256 the client named and the
+  // signature from the same pass.
+  Outcome sign(const Request& request, const Peer& peer);
   // SIGNPKG: a detached signature with the package key for a file beneath [packages] root
   // with a configured suffix, under the same path rules as catalogs.
-  std::string sign_package(const Request& request, const Peer& peer);
+  Outcome sign_package(const Request& request, const Peer& peer);
   // SIGN or SIGNPKG, for callers that are not sockets (the spool).
-  std::string handle(const Request& request, const Peer& peer);
+  Outcome handle(const Request& request, const Peer& peer);
   std::string status() const;  // the STATUS JSON object
-  std::string unlock(const SecureString& pin, const Peer& peer);
-  std::string lock(const std::string& reason, const Peer& peer);
+  Outcome unlock(const SecureString& pin, const Peer& peer);
+  Outcome lock(const std::string& reason, const Peer& peer);
 
   // Locks when the window has ended; audits it. Returns true when it did.
   bool expire_if_due();
 
   // Any refusal before a request is parsed (denied peer, malformed line) is audited too.
-  void audit_refusal(const Peer& peer, const RequestError& e, const std::string& request);
+  void audit_refusal(const Peer& peer, const Error& e, const std::string& request);
 
  private:
-  std::string sign_catalog(const Request& request, const Peer& peer, nlohmann::json& record);
-  std::string refuse(const RequestError& e, nlohmann::json& record);
+  signing::Facts sign_catalog(const Request& request, signing::StringWriter& out, nlohmann::json& record);
+  signing::Facts sign_package_file(const Request& request, signing::StringWriter& out, nlohmann::json& record);
+  // Runs `produce`, audits the record, and returns what the client may hear: the signature
+  // only once its record is on disk.
+  template <typename Produce>
+  Outcome audited(nlohmann::json& record, const std::string& what, const Peer& peer, Produce&& produce);
+  Outcome refuse(const Error& e, nlohmann::json& record);
   void set_last_error(const std::string& e);
+  void require_unlocked();
 
-  std::string sign_package_file(const Request& request, nlohmann::json& record);
-  // The package gate (DESIGN.md §4): throws RequestError(packages_unsigned) naming the first
-  // failures when a package the catalog lists is missing, altered or unsigned.
+  // The package gate (docs/DESIGN.md "Package gate"): throws Error(packages_unsigned) naming
+  // the first failures when a package the catalog lists is missing, altered or unsigned.
   void check_gate(const std::string& catalog_text, const std::string& tuple, nlohmann::json& record);
-  std::string finish(nlohmann::json& record, std::string reply, const std::string& what, const Peer& peer);
 
   const Config& config_;
   KeyHolder& key_;

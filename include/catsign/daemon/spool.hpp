@@ -1,4 +1,4 @@
-// The spool (DESIGN.md §4): with [spool] dir set, the daemon also answers request files, so a
+// The spool (docs/DESIGN.md "Contract"): with [spool] dir set, the daemon also answers request files, so a
 // signing host need not listen at all. A client drops NAME.req holding one SIGN or SIGNPKG
 // line (best written as NAME.req.tmp and renamed); the daemon writes NAME.asc (armored
 // detached), NAME.sig (armor=no) or NAME.signed (mode=clearsign), or NAME.err holding the ERR

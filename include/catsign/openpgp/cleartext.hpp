@@ -2,7 +2,9 @@
 // signature follows it. OpenCSW's deployed pkgutil requires this form for a catalog.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "catsign/openpgp/document_hasher.hpp"
@@ -10,6 +12,9 @@
 #include "catsign/util/file.hpp"
 
 namespace catsign::openpgp {
+
+// The first line of a cleartext-signed message (RFC 4880 §7).
+inline constexpr std::string_view kCleartextBegin = "-----BEGIN PGP SIGNED MESSAGE-----";
 
 // Streams a text into a cleartext-signed message. Writes the header with exactly one "Hash:"
 // line and one blank line (as OpenCSW's tools expect), dash-escapes lines that begin with '-'
@@ -24,6 +29,8 @@ class CleartextWriter {
   // Ends the text and returns the hasher (type 0x01) to be signed. Then call write_signature.
   DocumentHasher finish_text();
   void write_signature(const Signature& signature);
+  // Several signatures of the same text go in one armored block (RFC 4880 §7).
+  void write_signatures(std::span<const Signature> signatures);
 
  private:
   void emit_line(ByteView line);

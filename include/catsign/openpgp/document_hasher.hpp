@@ -30,7 +30,8 @@ class DocumentHasher {
   // file's SHA-256. The hasher itself goes on.
   Bytes data_digest() const;
 
-  // A copy of the state so far; lets one pass over a file feed two hashes (DESIGN §3).
+  // A copy of the state so far: one pass over a file feeds a signature per key
+  // (signing/pipeline.hpp).
   DocumentHasher clone() const;
 
   HashAlgorithm hash() const noexcept { return hash_; }

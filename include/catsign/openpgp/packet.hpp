@@ -46,7 +46,6 @@ Bytes encode_packet(PacketTag tag, ByteView body);
 // Appends an MPI: a two-octet bit count, then the value with no leading zero octets
 // (RFC 4880 §3.2). About one RSA signature in 256 starts with a zero octet.
 void append_mpi(Bytes& out, ByteView big_endian);
-ByteView strip_leading_zeros(ByteView value);
 
 // A parsed packet. `offset` is where its header starts in the input, for error messages.
 struct Packet {

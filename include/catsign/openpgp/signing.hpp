@@ -15,14 +15,14 @@
 
 namespace catsign::openpgp {
 
-// The hashed notation that binds a daemon signature to one catalog tuple (DESIGN.md §4), so a
+// The hashed notation that binds a daemon signature to one catalog tuple (docs/DESIGN.md "Contract"), so a
 // signature for unstable/i386/5.10 can't be passed off as one for dublin/sparc/5.9.
 inline constexpr const char* kCatalogNotation = "catalog@catsign";
 
 struct SignOptions {
   HashAlgorithm hash = HashAlgorithm::sha256;
   std::uint32_t creation_time = 0;  // 0: now
-  std::vector<Notation> notations;  // hashed, human-readable (DESIGN §4)
+  std::vector<Notation> notations;  // hashed, human-readable (docs/DESIGN.md "Contract")
 };
 
 // A Signer bound to the OpenPGP identity of its key (the certificate's public-key packet).

@@ -1,5 +1,5 @@
 // PINs come from an inherited file descriptor (--pin-fd, like gpg's --passphrase-fd) or from
-// the terminal with echo off; never from argv or the environment (DESIGN.md §4).
+// the terminal with echo off; never from argv or the environment (docs/DESIGN.md "Contract").
 #pragma once
 
 #include <optional>

@@ -1,6 +1,7 @@
-// Raw PKCS#11 (the module's own function list) for what libp11 0.4.12 does not expose:
-// C_GetTokenInfo flags, reading attributes such as CKA_ALWAYS_AUTHENTICATE, and
-// C_GenerateKeyPair with an explicit template. Also the error type every token failure uses.
+// A PKCS#11 module reached through its own function list (PKCS#11 v2.40 §5.2): loading it,
+// sessions, object search and attributes, and the error type every token failure uses. The
+// whole token layer speaks to the module through this one function list; docs/DESIGN.md
+// ("Why raw PKCS#11") says why libp11 is not in the signing path.
 #pragma once
 
 #include <p11-kit/pkcs11.h>
@@ -14,15 +15,17 @@
 
 namespace catsign::token {
 
-// A failure reported by the token or its module: Errc::token plus the CK_RV when there is one.
-// The daemon locks when token_gone() is true: the device, the session or the login went away,
-// and only a person running `catsign unlock` can bring it back.
+// A failure reported by the token or its module, with its CK_RV. Its domain error follows
+// from the CK_RV (errc_for_rv): token_gone when the device, the session or the login went
+// away (the daemon locks, and only a person running `catsign unlock` brings it back),
+// wrong_pin, pin_policy for a locked PIN, token for anything else.
 class TokenError : public Error {
  public:
-  TokenError(CK_RV rv, const std::string& message) : Error(Errc::token, message), rv_(rv) {}
+  TokenError(CK_RV rv, const std::string& message) : Error(errc_for_rv(rv), message), rv_(rv) {}
   CK_RV rv() const noexcept { return rv_; }
   bool token_gone() const noexcept { return is_token_gone(rv_); }
   static bool is_token_gone(CK_RV rv) noexcept;
+  static Errc errc_for_rv(CK_RV rv) noexcept;
 
  private:
   CK_RV rv_;
@@ -31,12 +34,17 @@ class TokenError : public Error {
 // "CKR_PIN_INCORRECT (0xa0): The PIN is incorrect" style text, for one-line messages.
 std::string describe_rv(CK_RV rv);
 
+// One line for a PKCS#11 failure while `doing` something on a token, with what to do about it:
+// "signing with key "k" on token "catsign": the token was removed (...); plug it in and run
+// catsign unlock".
+std::string token_failure(CK_RV rv, const std::string& doing, const std::string& token_label);
+
 // Throws TokenError("<what>: <describe_rv>") unless rv is CKR_OK.
 void check_rv(CK_RV rv, const std::string& what);
 
-// A module loaded with dlopen. Loading the same path that libp11 already loaded gives the same
-// library instance (dlopen counts references), so sessions opened here share the login state
-// of libp11's sessions: in PKCS#11 a login belongs to the application, not to a session.
+// A module loaded with dlopen. In PKCS#11 a login belongs to the application, not to a
+// session (PKCS#11 v2.40 §5.6): every session of this process shares it, and it ends when the
+// last session closes or C_Finalize runs.
 class Pkcs11Module {
  public:
   // dlopen + C_GetFunctionList. Does not call C_Initialize. Throws TokenError naming the path.
@@ -47,10 +55,10 @@ class Pkcs11Module {
   Pkcs11Module(const Pkcs11Module&) = delete;
   Pkcs11Module& operator=(const Pkcs11Module&) = delete;
 
-  // C_Initialize for standalone use (tests, tools); the destructor then calls C_Finalize.
-  // Never call it on a module libp11 has loaded: the second C_Initialize fails and a
-  // C_Finalize here would pull the module out from under libp11.
+  // C_Initialize with OS locking (sessions are used from several threads); the destructor
+  // then calls C_Finalize. Throws TokenError with the module's CK_RV.
   void initialize();
+  bool initialized() const noexcept { return initialized_; }
 
   CK_FUNCTION_LIST* fn() const noexcept { return fn_; }
   const std::string& path() const noexcept { return path_; }
@@ -73,8 +81,8 @@ class Pkcs11Module {
   std::string path_;
 };
 
-// One session, closed on destruction. Closing it never logs the token out while libp11 keeps
-// its own session open; a login is dropped by PKCS#11 only when the last session closes.
+// One session, closed on destruction. Closing it never logs the token out while another
+// session of the process stays open; PKCS#11 drops a login only when the last one closes.
 class Pkcs11Session {
  public:
   Pkcs11Session(const Pkcs11Module& module, CK_SLOT_ID slot, bool read_write);
@@ -85,7 +93,8 @@ class Pkcs11Session {
   CK_SESSION_HANDLE handle() const noexcept { return session_; }
   CK_FUNCTION_LIST* fn() const noexcept { return fn_; }
 
-  // C_Login as the user. For standalone use only (see Pkcs11Module::initialize).
+  // C_Login as the user; CKR_USER_ALREADY_LOGGED_IN counts as done. Tests and tools only:
+  // Token::login applies the PIN policy first.
   void login(const std::string& pin);
 
   // Objects matching all of the given attributes (C_FindObjects*).

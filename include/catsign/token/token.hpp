@@ -1,8 +1,10 @@
-// A PKCS#11 token reached through libp11 and OpenSSL 3: the module, the chosen token, its
-// login, the signing key named by a PKCS#11 URI, and on-token key generation.
+// A PKCS#11 token: the module, loaded and initialised once, the chosen token, its login, the
+// signing keys named by PKCS#11 URIs, and on-token key generation. Key lookup, the login
+// policy and the signer live in their own files (key_lookup.hpp, login_policy.hpp,
+// token_signer.hpp); this is what ties them to one module and one slot.
 //
-// Threads: Token's own methods are for one thread at a time. The Signer's sign_digest may run
-// on several threads at once (libp11 takes a session from its pool for each signature).
+// Threads: Token's own methods are for one thread at a time. A Signer's sign_digest may run
+// on several threads at once (each call borrows its own session).
 //
 // One Token per module per process: PKCS#11 initialises a module once per process, and
 // destroying a Token finalises it, which would pull the module out from under any other
@@ -15,31 +17,13 @@
 #include <vector>
 
 #include "catsign/signer.hpp"
+#include "catsign/token/key_lookup.hpp"
+#include "catsign/token/login_policy.hpp"
 #include "catsign/token/pkcs11_module.hpp"
 #include "catsign/token/pkcs11_uri.hpp"
 #include "catsign/util/secure_string.hpp"
 
 namespace catsign::token {
-
-// The user-PIN flags of CK_TOKEN_INFO, read fresh from the token (they change after a failed
-// login). All of them are readable before C_Login.
-struct PinState {
-  bool count_low = false;        // CKF_USER_PIN_COUNT_LOW: a wrong PIN was entered
-  bool final_try = false;        // CKF_USER_PIN_FINAL_TRY: one more wrong PIN locks it
-  bool locked = false;           // CKF_USER_PIN_LOCKED
-  bool protected_path = false;   // CKF_PROTECTED_AUTHENTICATION_PATH: PIN pad, log in with no PIN
-};
-
-// Why a login must not be attempted now, or nullopt: the user PIN is locked, or one try is
-// left (never spend the last try automatically). Error(Errc::refused), one line naming the fix.
-// Token::login throws it; the daemon can show it in its status before anyone types a PIN.
-std::optional<Error> login_blocker(const PinState& state, const std::string& token_label,
-                                   const std::string& module_path);
-
-struct KeyInfo {
-  std::string label;
-  Bytes id;
-};
 
 class Token {
  public:
@@ -52,8 +36,8 @@ class Token {
   static Token open(const std::string& module_path, const std::string& key_uri);
   static Token open(const std::string& module_path, const Pkcs11Uri& key_uri);
 
-  // Tears down in the order that is valgrind-clean and wipes libp11's copy of the PIN
-  // (DESIGN.md §5): free every EVP_PKEY, log out, release all slots, unload, free.
+  // Tears down: forget the signers, close their sessions, log out, close the login session,
+  // C_Finalize, unload. catsign keeps no copy of the PIN; the module drops its login state.
   ~Token();
   Token(Token&& other) noexcept;
   Token& operator=(Token&& other) noexcept;
@@ -67,12 +51,11 @@ class Token {
   PinState pin_state() const;
   bool logged_in() const noexcept;
 
-  // Logs the user in, once. Refuses before C_Login when the PIN is locked or on its final try
-  // (never spends the last try automatically). A wrong PIN throws TokenError(CKR_PIN_INCORRECT)
-  // saying so, with the tries-left hints the token gives. An empty PIN logs in through the
-  // protected authentication path (PIN pad) when the token has one, and is refused otherwise.
-  // Calling it again while logged in throws Error(usage): libp11 would report success for any
-  // PIN, so a second login could never be checked.
+  // Logs the user in, once, under the login policy (login_policy.hpp): refused before C_Login
+  // when the PIN is locked or on its final try. A wrong PIN throws TokenError
+  // (CKR_PIN_INCORRECT, Errc::wrong_pin) with the tries-left hints the token gives. An empty
+  // PIN logs in through the protected authentication path (PIN pad) when the token has one.
+  // Calling it again while logged in throws Error(usage): a second login can't be checked.
   void login(const SecureString& pin);
 
   // Private keys visible on the token (after login: private keys are private objects).
@@ -97,7 +80,7 @@ class Token {
   RsaPublicKey generate_key(const std::string& label, unsigned bits);
 
  private:
-  struct State;  // libp11 context, slots, the raw module, the signer; defined in token.cpp
+  struct State;  // the module, the slot, the login session, the session pool, the signers
   explicit Token(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };

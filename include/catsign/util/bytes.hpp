@@ -21,6 +21,13 @@ std::string to_hex(ByteView bytes);
 // Accepts upper- and lowercase; throws Error(malformed) on odd length or a non-hex digit.
 Bytes from_hex(std::string_view hex);
 
+// The value without its leading zero octets (big-endian integers: MPIs, RSA n and e).
+ByteView strip_leading_zeros(ByteView value);
+inline Bytes without_leading_zeros(ByteView value) {
+  ByteView v = strip_leading_zeros(value);
+  return Bytes(v.begin(), v.end());
+}
+
 // Big-endian append helpers used by every packet writer.
 inline void put_u8(Bytes& out, std::uint8_t v) { out.push_back(v); }
 inline void put_u16(Bytes& out, std::uint16_t v) {

@@ -40,6 +40,13 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+// Opens a file for reading, refusing a folder; `size` gets its size when given. A path that
+// does not exist is Error(missing_file), other failures Error(io), naming the path.
+UniqueFd open_for_reading(const std::filesystem::path& path, std::uint64_t* size = nullptr);
+
+// Reads from `fd` to its end, at most max_size bytes (more: Error(refused) naming `name`).
+std::string read_fd_text(int fd, const std::string& name, std::uint64_t max_size);
+
 // Reads a whole file of at most max_size bytes; Error(io) names the path and the reason.
 Bytes read_file(const std::filesystem::path& path, std::uint64_t max_size);
 
