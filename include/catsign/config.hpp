@@ -63,6 +63,28 @@ struct PackagesConfig {
   std::string key;
 };
 
+// The three index formats a named repository can hold, told apart by the file its path template
+// names (docs/DESIGN.md "Named repositories"): apt's Release, rpm's repodata/repomd.xml, a
+// pacman <repo>.db.
+enum class RepositoryFormat { apt, rpm, pacman };
+
+const char* repository_format_name(RepositoryFormat format) noexcept;  // "apt"
+
+// [repositories.<name>]: a package repository beside the OpenCSW catalogs. A request names one
+// index as "<name>:<value>/<value>...", one value per part of `path`, in the order the
+// template first names them.
+struct RepositoryConfig {
+  std::string name;                // the table name
+  std::filesystem::path root;
+  std::string path;                // the template, e.g. "dists/{suite}/Release"
+  std::vector<std::string> parts;  // e.g. {"suite"}: each {part} once, in order of first use
+  std::map<std::string, std::vector<std::string>> values;  // the allowed values of each part
+  std::string key;                 // empty: the catalog key ([catalogs] key, or the only key)
+  bool verify_listed_files = false;
+  std::uint64_t max_size = 256ull << 20;
+  RepositoryFormat format = RepositoryFormat::apt;
+};
+
 struct Config {
   std::filesystem::path path;  // where it was read from
   TokenConfig token;
@@ -70,12 +92,15 @@ struct Config {
   DaemonConfig daemon;
   CatalogsConfig catalogs;
   PackagesConfig packages;
+  std::map<std::string, RepositoryConfig> repositories;  // by name
   std::filesystem::path spool_dir;
   std::filesystem::path audit_log = "/var/lib/catsign/audit.jsonl";
 
   // The key a command uses: `name` when given; else the only key; else [catalogs] key.
   // Error(usage) says which names exist when none fits.
   const KeyConfig& key(const std::optional<std::string>& name) const;
+  // The key a repository's indexes are signed with: its own key, else the catalog key.
+  const KeyConfig& repository_key(const RepositoryConfig& repository) const;
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/catsign/catsign.toml";

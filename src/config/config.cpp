@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include "catsign/error.hpp"
+#include "catsign/repository/path_template.hpp"
 #include "catsign/util/duration.hpp"
 #include "catsign/util/file.hpp"
 
@@ -113,7 +114,100 @@ class Reader {
   std::filesystem::path base_;
 };
 
+// The format a template's file name says: "Release" (apt), "repodata/repomd.xml" (rpm),
+// "<anything>.db" (pacman). Only literal text counts, so a part's value can't change it.
+std::optional<RepositoryFormat> format_of(const repository::PathTemplate& path) {
+  std::string shape;  // each part as "{}", which no literal can contain
+  for (const repository::TemplatePiece& p : path.pieces) shape += p.is_part ? std::string("{}") : p.text;
+  auto ends_with = [&](std::string_view tail) {
+    return shape.size() >= tail.size() && shape.compare(shape.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  auto whole_component = [&](std::string_view tail) {
+    return ends_with(tail) && (shape.size() == tail.size() || shape[shape.size() - tail.size() - 1] == '/');
+  };
+  if (whole_component("Release")) return RepositoryFormat::apt;
+  if (whole_component("repodata/repomd.xml")) return RepositoryFormat::rpm;
+  std::size_t slash = shape.rfind('/');
+  std::string_view last = std::string_view(shape).substr(slash == std::string::npos ? 0 : slash + 1);
+  if (last.size() > 3 && last.substr(last.size() - 3) == ".db") return RepositoryFormat::pacman;
+  return std::nullopt;
+}
+
+void read_repository(const Reader& r, const toml::node& node, const std::string& name, Config& c) {
+  const std::string section = "repositories." + name;
+  if (!node.is_table()) r.fail(&node, "[" + section + "] must be a section");
+  const toml::table& t = *node.as_table();
+  if (!repository::valid_repository_name(name))
+    r.fail(&node, "repository name '" + name.substr(0, 40) + "' must be 1 to 32 characters of A-Z a-z 0-9 . _ - " +
+                      "(it is what a request names before the ':')");
+  RepositoryConfig repo;
+  repo.name = name;
+  static const std::set<std::string> kSettings = {"root", "path", "key", "verify_listed_files", "max_size"};
+  r.path(t, section, "root", repo.root);
+  r.string(t, section, "path", repo.path);
+  r.string(t, section, "key", repo.key);
+  r.boolean(t, section, "verify_listed_files", repo.verify_listed_files);
+  r.integer(t, section, "max_size", repo.max_size, 1, std::int64_t{1} << 40);
+  if (repo.root.empty()) r.fail(&node, "[" + section + "] needs root = \"folder the path is relative to\"");
+  if (repo.path.empty())
+    r.fail(t.get("path") ? t.get("path") : &node,
+           "[" + section + "] needs path = \"...\", the signed file with a {part} for each part of a request, " +
+               "such as \"dists/{suite}/Release\"");
+  repository::PathTemplate path;
+  try {
+    path = repository::parse_path_template(repo.path);
+  } catch (const Error& e) {
+    r.fail(t.get("path"), "[" + section + "] path \"" + repo.path.substr(0, 80) + "\": " + e.what());
+  }
+  std::optional<RepositoryFormat> format = format_of(path);
+  if (!format)
+    r.fail(t.get("path"), "[" + section + "] path must name an apt Release (.../Release), an rpm " +
+                              "repodata/repomd.xml or a pacman database (.../{repo}.db)");
+  repo.format = *format;
+  repo.parts = path.parts;
+  for (const std::string& part : repo.parts) {
+    if (kSettings.count(part))
+      r.fail(t.get("path"), "[" + section + "] path: '{" + part + "}' is a setting's name; call the part otherwise");
+    const toml::node* list = t.get(part);
+    if (!list)
+      r.fail(&node, "[" + section + "] needs " + part + " = [\"...\"], the values {" + part + "} may take");
+    std::vector<std::string>& values = repo.values[part];
+    r.strings(t, section, part, values);
+    if (values.empty()) r.fail(list, "[" + section + "] " + part + " is empty: list the values {" + part + "} may take");
+    for (const toml::node& e : *list->as_array())
+      if (!repository::valid_part_value(e.as_string()->get()))
+        r.fail(&e, "[" + section + "] " + part + ": \"" + e.as_string()->get().substr(0, 64) +
+                       "\" must be 1 to 64 characters of A-Z a-z 0-9 . _ - and not \".\" or \"..\"");
+  }
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    if (kSettings.count(key) || repo.values.count(key)) continue;
+    r.fail(&v, "unknown setting '" + key + "' in [" + section + "]: it is neither a setting (root, path, key, " +
+                   "verify_listed_files, max_size) nor a part the path names; check its spelling");
+  }
+  if (!repo.key.empty() && !c.keys.count(repo.key))
+    r.fail(t.get("key"), "[" + section + "] key = \"" + repo.key + "\" names no [keys." + repo.key + "] section");
+  if (repo.verify_listed_files && repo.format == RepositoryFormat::pacman)
+    r.fail(t.get("verify_listed_files"),
+           "[" + section + "] verify_listed_files: a pacman database lists only packages, which pacman checks " +
+               "itself against the signed database; leave the setting out for a pacman repository");
+  c.repositories.emplace(name, std::move(repo));
+}
+
 }  // namespace
+
+const char* repository_format_name(RepositoryFormat format) noexcept {
+  switch (format) {
+    case RepositoryFormat::apt: return "apt";
+    case RepositoryFormat::rpm: return "rpm";
+    case RepositoryFormat::pacman: return "pacman";
+  }
+  return "apt";
+}
+
+const KeyConfig& Config::repository_key(const RepositoryConfig& repository) const {
+  return key(repository.key.empty() ? std::nullopt : std::optional<std::string>(repository.key));
+}
 
 const KeyConfig& Config::key(const std::optional<std::string>& name) const {
   auto names = [&] {
@@ -143,7 +237,7 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
   }
   Config c;
   c.path = path;
-  r.only(root, "top level", {"token", "keys", "daemon", "catalogs", "packages", "spool", "audit"});
+  r.only(root, "top level", {"token", "keys", "daemon", "catalogs", "packages", "repositories", "spool", "audit"});
   for (const auto& [k, v] : root)
     if (!v.is_table()) r.fail(&v, "'" + std::string(k.str()) + "' must be a section, such as [" + std::string(k.str()) + "]");
 
@@ -208,6 +302,9 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
     r.string(*t, "packages", "key", c.packages.key);
     if (!c.packages.key.empty() && !c.keys.count(c.packages.key))
       r.fail(t->get("key"), "[packages] key = \"" + c.packages.key + "\" names no [keys." + c.packages.key + "] section");
+  }
+  if (const toml::table* t = r.table(root, "repositories")) {
+    for (const auto& [name, node] : *t) read_repository(r, node, std::string(name.str()), c);
   }
   if (const toml::table* t = r.table(root, "spool")) {
     r.only(*t, "spool", {"dir"});

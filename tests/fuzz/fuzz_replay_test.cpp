@@ -25,6 +25,9 @@ int fuzz_packets_one_input(const std::uint8_t* data, std::size_t size);
 int fuzz_pkcs11_uri_one_input(const std::uint8_t* data, std::size_t size);
 int fuzz_protocol_one_input(const std::uint8_t* data, std::size_t size);
 int fuzz_tuple_one_input(const std::uint8_t* data, std::size_t size);
+int fuzz_apt_release_one_input(const std::uint8_t* data, std::size_t size);
+int fuzz_repomd_one_input(const std::uint8_t* data, std::size_t size);
+int fuzz_repository_target_one_input(const std::uint8_t* data, std::size_t size);
 }
 
 namespace catsign {
@@ -42,7 +45,8 @@ const Target kTargets[] = {
     {"fuzz_certificate", fuzz_certificate_one_input}, {"fuzz_cleartext", fuzz_cleartext_one_input},
     {"fuzz_config", fuzz_config_one_input},       {"fuzz_packets", fuzz_packets_one_input},
     {"fuzz_pkcs11_uri", fuzz_pkcs11_uri_one_input}, {"fuzz_protocol", fuzz_protocol_one_input},
-    {"fuzz_tuple", fuzz_tuple_one_input},
+    {"fuzz_tuple", fuzz_tuple_one_input},         {"fuzz_apt_release", fuzz_apt_release_one_input},
+    {"fuzz_repomd", fuzz_repomd_one_input},       {"fuzz_repository_target", fuzz_repository_target_one_input},
 };
 
 // gtest names a parameter in its output: the target's name, not its bytes.
