@@ -42,6 +42,7 @@
 #include "catsign/catalog/tuple.hpp"
 #include "catsign/cli/command.hpp"
 #include "catsign/cli/progress.hpp"
+#include "catsign/cli/resign_repository.hpp"
 #include "catsign/cli/signing_session.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/cleartext.hpp"
@@ -63,6 +64,7 @@ struct ResignOptions {
   bool skip_package_check = false;
   std::optional<int> pin_fd;
   std::vector<std::string> tuples;
+  std::string repository;  // --repository NAME: a [repositories.NAME] section instead of catalogs
 };
 
 enum class Outcome { pending, resigned, gate_refused, failed };
@@ -273,6 +275,12 @@ void sign_target(Target& t, const Config& config, signing::DocumentSigner& key) 
 
 int run_resign(const ResignOptions& o) {
   Config config = load_config(o.config);
+  if (!o.repository.empty()) {
+    if (o.all || !o.tuples.empty() || o.skip_package_check)
+      throw Error(Errc::usage, "--repository signs every index of one repository: give it without --all, "
+                               "--skip-package-check or TUPLEs");
+    return resign_repository(config, o.repository, o.pin_fd);
+  }
   const std::vector<catalog::Tuple> tuples = chosen_tuples(o, config);
   const KeyConfig& key_config = config.key(std::nullopt);
   const bool gate = config.catalogs.require_package_signatures && !o.skip_package_check;
@@ -376,6 +384,9 @@ void register_resign(CLI::App& app, Context& ctx) {
   cmd->add_flag("--skip-package-check", o->skip_package_check,
                 "sign even when packages fail the gate (an emergency override; say why in the release notes)");
   cmd->add_option("--pin-fd", o->pin_fd, "read the user PIN from this file descriptor instead of the terminal");
+  cmd->add_option("--repository", o->repository,
+                  "every index of [repositories.NAME] instead of catalogs: apt's InRelease and Release.gpg, rpm's "
+                  "repomd.xml.asc, pacman's <repo>.db.sig");
   cmd->add_option("TUPLE", o->tuples, "catalogs to re-sign, release/arch/osrel");
   cmd->callback([o, &ctx] { ctx.exit_code = run_resign(*o); });
 }
