@@ -49,7 +49,10 @@ void register_request(CLI::App& app, Context& ctx) {
       "Ask catsignd to sign a configured catalog whose SHA-256 you know; the signature is written atomically to "
       "--output. Exit 3: locked (call a person), 4: hash mismatch, 5: refused, 6: daemon unreachable.");
   cmd->add_option("--socket", o->socket, "catsignd's sign socket")->capture_default_str();
-  cmd->add_option("TUPLE", o->tuple, "the catalog as release/arch/osrel, e.g. unstable/i386/5.10")->required();
+  cmd->add_option("TUPLE", o->tuple,
+                  "the catalog as release/arch/osrel, e.g. unstable/i386/5.10, or a repository's index as "
+                  "NAME:value/..., e.g. debian:bookworm")
+      ->required();
   cmd->add_option("--sha256", o->sha256, "SHA-256 of the catalog you expect to be signed")->required();
   cmd->add_flag("--clearsign", o->clearsign, "ask for a cleartext-signed catalog (what pkgutil reads)");
   cmd->add_flag("--binary", o->binary, "ask for a binary detached signature instead of an armored one");

@@ -9,6 +9,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -126,6 +127,10 @@ int run_daemon(int argc, char** argv) {
         config.key(config.catalogs.key.empty() ? std::nullopt : std::optional<std::string>(config.catalogs.key));
     std::vector<const KeyConfig*> other_keys;
     if (!config.packages.key.empty()) other_keys.push_back(&config.key(config.packages.key));
+    for (const auto& [name, repository] : config.repositories) {
+      const KeyConfig* k = &config.repository_key(repository);
+      if (std::find(other_keys.begin(), other_keys.end(), k) == other_keys.end()) other_keys.push_back(k);
+    }
     KeyHolder key(config, catalog_key, other_keys);
     std::error_code ec;
     std::filesystem::create_directories(config.audit_log.parent_path(), ec);

@@ -6,6 +6,7 @@
 #include "catsign/catalog/tuple.hpp"
 #include "catsign/openpgp/armor.hpp"
 #include "catsign/openpgp/cleartext.hpp"
+#include "catsign/repository/listed_files.hpp"
 #include "catsign/util/digest.hpp"
 #include "catsign/util/duration.hpp"
 #include "catsign/util/quote.hpp"
@@ -36,6 +37,8 @@ void require_requested_hash(const std::string& what, const Bytes& digest, const 
 
 SigningService::SigningService(const Config& config, KeyHolder& catalog_key, AuditLog& audit)
     : config_(config), key_(catalog_key), audit_(audit), root_(config.catalogs.root) {
+  for (const auto& [name, repository] : config.repositories)
+    repository_roots_.emplace(name, std::make_unique<catalog::Root>(repository.root, "repository"));
   if (!config.packages.root.empty()) packages_root_ = std::make_unique<catalog::Root>(config.packages.root, "package");
   if (config.catalogs.require_package_signatures) {
     if (config.catalogs.package_keyring.empty())
@@ -174,7 +177,64 @@ void SigningService::check_gate(const std::string& catalog_text, const std::stri
   throw Error(Errc::packages_unsigned, report.summary());
 }
 
+void SigningService::check_listed_files(const repository::Target& target, const std::string& text,
+                                        nlohmann::json& record) {
+  repository::ListedReport report;
+  try {
+    report = repository::verify_listed_files(target, *repository_roots_.at(target.repository->name), text);
+  } catch (const Error& e) {
+    if (e.code() == Errc::io) throw;
+    throw Error(Errc::index_mismatch,
+                std::string("the index does not parse, so what it lists can't be checked: ") + e.what());
+  }
+  if (report.ok()) return;
+  // The first failures by name, the rest counted, as for the package gate.
+  constexpr std::size_t kNamedInAudit = 50;
+  nlohmann::json failed = nlohmann::json::array();
+  for (const repository::ListedResult& f : report.files) {
+    if (f.status == repository::ListedStatus::ok) continue;
+    if (failed.size() == kNamedInAudit) break;
+    failed.push_back({{"file", f.path}, {"status", repository::listed_status_name(f.status)}, {"detail", f.detail}});
+  }
+  record["listed_failed"] = failed;
+  record["listed_failed_count"] = report.failures();
+  throw Error(Errc::index_mismatch, report.summary());
+}
+
+signing::Facts SigningService::sign_index(const Request& request, signing::StringWriter& out, nlohmann::json& record) {
+  repository::Target index;
+  try {
+    index = repository::parse_target(request.target, config_);
+  } catch (const Error& e) {
+    throw Error(e.code() == Errc::malformed ? Errc::bad_request : Errc::unknown_target, e.what());
+  }
+  const RepositoryConfig& repo = *index.repository;
+  record["index"] = index.path;
+  catalog::OpenedFile file;
+  try {
+    file = catalog::open_beneath(*repository_roots_.at(repo.name), index.path, repo.max_size);
+  } catch (const Error& e) {
+    throw Error(Errc::unknown_target, e.what());
+  }
+  require_unlocked();
+  openpgp::SignOptions options;
+  options.notations.push_back({openpgp::kCatalogNotation, index.name, true});
+  signing::Job job(request.form, options, out);
+  // With verify_listed_files, the index's text is kept from the same single read for the check.
+  std::string text;
+  job.read({file.fd.get(), index.path, repo.max_size, file.size}, [&](ByteView chunk) {
+    if (repo.verify_listed_files) text.append(chunk.begin(), chunk.end());
+  });
+  record["file_sha256"] = to_hex(job.source_sha256());
+  require_requested_hash("index " + index.name, job.source_sha256(), request);
+  if (repo.verify_listed_files) check_listed_files(index, text, record);
+  HeldKeySigner signer(key_, config_.repository_key(repo).name);
+  return job.sign(signer);
+}
+
 signing::Facts SigningService::sign_catalog(const Request& request, signing::StringWriter& out, nlohmann::json& record) {
+  // NAME:value/... names a [repositories.NAME] index; anything else is an OpenCSW tuple.
+  if (repository::names_repository(request.target)) return sign_index(request, out, record);
   catalog::Tuple tuple;
   try {
     tuple = catalog::parse_tuple(request.target, config_.catalogs);

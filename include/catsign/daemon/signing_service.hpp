@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 #include "catsign/daemon/outcome.hpp"
 #include "catsign/daemon/protocol.hpp"
 #include "catsign/openpgp/certificate.hpp"
+#include "catsign/repository/target.hpp"
 #include "catsign/util/secure_string.hpp"
 
 namespace catsign::daemon {
@@ -53,6 +55,12 @@ class SigningService {
  private:
   signing::Facts sign_catalog(const Request& request, signing::StringWriter& out, nlohmann::json& record);
   signing::Facts sign_package_file(const Request& request, signing::StringWriter& out, nlohmann::json& record);
+  // SIGN NAME:value/...: a [repositories.NAME] index, under the same rules as catalogs, with
+  // the repository's key and, when configured, its listed-files check.
+  signing::Facts sign_index(const Request& request, signing::StringWriter& out, nlohmann::json& record);
+  // verify_listed_files (docs/DESIGN.md "Listed files"): throws Error(index_mismatch) naming
+  // the first failures when what the index lists is not what is on disk.
+  void check_listed_files(const repository::Target& target, const std::string& text, nlohmann::json& record);
   // Runs `produce`, audits the record, and returns what the client may hear: the signature
   // only once its record is on disk.
   template <typename Produce>
@@ -70,6 +78,7 @@ class SigningService {
   AuditLog& audit_;
   catalog::Root root_;
   std::unique_ptr<catalog::Root> packages_root_;   // when [packages] root is set
+  std::map<std::string, std::unique_ptr<catalog::Root>> repository_roots_;  // by [repositories.NAME]
   std::vector<openpgp::Certificate> keyring_;      // when the gate is on
   std::atomic<std::uint64_t> signatures_{0};
   mutable std::mutex last_error_mutex_;
