@@ -18,7 +18,7 @@ CATSIGN_PACKAGES=(
   libp11-kit-dev libsystemd-dev libexpat1-dev
   softhsm2 opensc gnupg sqv sq time systemd
   # The package managers the repository tests build repositories for and run against them.
-  apt-utils dpkg-dev rpm createrepo-c dnf pacman-package-manager makepkg libarchive-tools
+  apt-utils dpkg-dev rpm createrepo-c dnf pacman-package-manager makepkg libarchive-tools fakeroot
   # libFuzzer and clang's sanitizer runtimes, for scripts/fuzz (clang-14 only recommends them).
   clang libclang-rt-14-dev
 )

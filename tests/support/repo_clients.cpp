@@ -34,6 +34,13 @@ std::string ini_with(const std::vector<std::string>& block, const std::map<std::
   return out;
 }
 
+// pacman and pacman-key refuse to run unless root; fakeroot lets a non-root test run them on
+// their private folders.
+std::vector<std::string> as_root(std::vector<std::string> argv) {
+  if (::geteuid() != 0) argv.insert(argv.begin(), "fakeroot");
+  return argv;
+}
+
 std::string describe(const RunResult& r) {
   return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
 }
@@ -157,7 +164,7 @@ PacmanClient::PacmanClient(const fs::path& server_root, const fs::path& cert) : 
   const std::string gpgdir = (d / "gnupg").string();
   fs::create_directories(d / "gnupg");
   fs::create_directories(d / "root");
-  RunResult r = run({"pacman-key", "--gpgdir", gpgdir, "--init"});
+  RunResult r = run(as_root({"pacman-key", "--gpgdir", gpgdir, "--init"}));
   if (r.exit_code != 0) throw std::runtime_error("pacman-key --init failed: " + describe(r));
   // The fingerprint, as gpg --show-keys gives it.
   RunResult show = run({"gpg", "--batch", "--homedir", gpgdir, "--with-colons", "--show-keys", cert.string()});
@@ -180,7 +187,7 @@ PacmanClient::PacmanClient(const fs::path& server_root, const fs::path& cert) : 
     if (argv[2] == "catalog-2026.asc") argv[2] = cert.string();
     if (argv[2] == "\"$fingerprint\"") argv[2] = fingerprint;
     argv.insert(argv.begin() + 1, {"--gpgdir", gpgdir});
-    r = run(argv);
+    r = run(as_root(argv));
     if (r.exit_code != 0) throw std::runtime_error(line + " failed: " + describe(r));
   }
   // The README's [catsign] section, its server pointed at file://.
@@ -204,8 +211,8 @@ RunResult PacmanClient::sync() const {
   std::error_code ec;
   fs::remove_all(d / "db", ec);
   fs::create_directories(d / "db");
-  return run({"pacman", "--config", (d / "pacman.conf").string(), "--dbpath", (d / "db").string(), "--gpgdir",
-              (d / "gnupg").string(), "--noconfirm", "-Sy"},
+  return run(as_root({"pacman", "--config", (d / "pacman.conf").string(), "--dbpath", (d / "db").string(),
+                      "--gpgdir", (d / "gnupg").string(), "--noconfirm", "-Sy"}),
              "", {{"LC_ALL", "C"}});
 }
 
