@@ -1,6 +1,7 @@
 #include "catsign/util/file.hpp"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "catsign/error.hpp"
+#include "catsign/util/quote.hpp"
 
 namespace catsign {
 
@@ -112,15 +114,46 @@ Bytes read_file(const std::filesystem::path& path, std::uint64_t max_size) {
   return out;
 }
 
-void write_file_atomically(const std::filesystem::path& path,
-                           const std::function<void(FileWriter&)>& produce, mode_t mode) {
-  std::filesystem::path dir = path.parent_path();
-  if (dir.empty()) dir = ".";
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-  int raw = ::mkostemp(tmpl.data(), O_CLOEXEC);
-  if (raw < 0) throw_io("cannot create a temporary file for", path, errno);
-  UniqueFd fd(raw);
-  std::filesystem::path tmp = tmpl;
+namespace {
+
+// ".NAME.tmp-XXXXXX" with six random letters; NAME is cut so the whole stays a valid entry name.
+std::string temporary_name(std::string_view name) {
+  static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::uint8_t random[6];
+  std::size_t got = 0;
+  while (got < sizeof random) {
+    ssize_t n = ::getrandom(random + got, sizeof random - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(Errc::io, std::string("cannot get random bytes for a temporary name: ") + std::strerror(errno));
+    got += static_cast<std::size_t>(n);
+  }
+  std::string out = "." + std::string(name.substr(0, 200)) + ".tmp-";
+  for (std::uint8_t b : random) out += letters[b % (sizeof letters - 1)];
+  return out;
+}
+
+void require_entry_name(std::string_view name, const std::string& folder) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
+      name.find('\0') != std::string_view::npos)
+    throw Error(Errc::usage, "cannot write " + quote_for_message(name) + " in " + folder +
+                                 ": not a plain file name inside the folder");
+}
+
+// `name` is one entry name; `path` is what messages call the file.
+void write_at(int dir_fd, std::string_view name, const std::function<void(FileWriter&)>& produce, mode_t mode,
+              const std::filesystem::path& path) {
+  // O_EXCL | O_NOFOLLOW: the temporary name is ours alone and never a link someone planted.
+  std::string tmp;
+  UniqueFd fd;
+  for (int attempt = 0; !fd; ++attempt) {
+    tmp = temporary_name(name);
+    int raw = ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+    if (raw >= 0) {
+      fd.reset(raw);
+    } else if (errno != EEXIST || attempt >= 100) {
+      throw_io("cannot create a temporary file for", path, errno);
+    }
+  }
   try {
     FdWriter writer(fd.get(), path);
     produce(writer);
@@ -128,14 +161,41 @@ void write_file_atomically(const std::filesystem::path& path,
     if (::fchmod(fd.get(), mode) != 0) throw_io("cannot set the mode of", path, errno);
     if (::fsync(fd.get()) != 0) throw_io("cannot fsync", path, errno);
     fd.reset();
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw_io("cannot rename into place", path, errno);
+    if (::renameat(dir_fd, tmp.c_str(), dir_fd, std::string(name).c_str()) != 0)
+      throw_io("cannot rename into place", path, errno);
   } catch (...) {
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir_fd, tmp.c_str(), 0);
     throw;
   }
-  // The rename is durable only once the folder itself is synced.
-  UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dirfd) ::fsync(dirfd.get());
+  // The rename is durable only once the folder itself is synced (a folder we may search but
+  // not read, opened with O_PATH, can't be fsynced; the new entry is in place all the same).
+  ::fsync(dir_fd);
+}
+
+}  // namespace
+
+void write_file_atomically_at(int dir_fd, std::string_view name,
+                              const std::function<void(FileWriter&)>& produce, mode_t mode,
+                              const std::string& shown) {
+  require_entry_name(name, shown);
+  write_at(dir_fd, name, produce, mode, std::filesystem::path(shown) / std::string(name));
+}
+
+void write_file_atomically_at(int dir_fd, std::string_view name, ByteView contents, mode_t mode,
+                              const std::string& shown) {
+  write_file_atomically_at(dir_fd, name, [&](FileWriter& w) { w.write(contents); }, mode, shown);
+}
+
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(FileWriter&)>& produce, mode_t mode) {
+  std::filesystem::path dir = path.parent_path();
+  if (dir.empty()) dir = ".";
+  require_entry_name(path.filename().string(), dir.string());
+  // Read access lets the folder be fsynced; a folder we may only search and write is still used.
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd && errno == EACCES) dir_fd.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) throw_io("cannot create a temporary file for", path, errno);
+  write_at(dir_fd.get(), path.filename().string(), produce, mode, path);
 }
 
 void write_file_atomically(const std::filesystem::path& path, ByteView contents, mode_t mode) {

@@ -1,6 +1,8 @@
 // Files: an owning descriptor, whole-file reads with a size cap, chunked reads, and atomic
 // replacement (temporary name in the same folder, fsync, rename, fsync of the folder), so a
-// reader never sees a half-written signature or certificate.
+// reader never sees a half-written signature or certificate. The replacement also works
+// relative to an open folder, so a writer that holds the folder's descriptor never writes
+// anywhere else, whatever happens to the path that led to it.
 #pragma once
 
 #include <sys/types.h>
@@ -69,5 +71,18 @@ void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(FileWriter&)>& produce, mode_t mode = 0644);
 void write_file_atomically(const std::filesystem::path& path, ByteView contents,
                            mode_t mode = 0644);
+
+// The same, inside the folder open as `dir_fd` (O_RDONLY | O_DIRECTORY, so it can be fsynced):
+// the temporary file is created with openat (O_EXCL | O_NOFOLLOW), renamed over `name` with
+// renameat, and the folder fsynced, all through the descriptor; no path is resolved again.
+// `name` must be one plain entry name (no "/", not "." or ".."), else Error(usage) before
+// anything is created. A symlink at `name` is replaced, never followed; a folder at `name`
+// fails with Error(io) (EISDIR) and leaves nothing behind. `shown` names the folder in
+// messages.
+void write_file_atomically_at(int dir_fd, std::string_view name,
+                              const std::function<void(FileWriter&)>& produce, mode_t mode,
+                              const std::string& shown);
+void write_file_atomically_at(int dir_fd, std::string_view name, ByteView contents, mode_t mode,
+                              const std::string& shown);
 
 }  // namespace catsign
