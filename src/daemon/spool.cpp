@@ -1,7 +1,9 @@
 #include "catsign/daemon/spool.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -301,6 +303,15 @@ struct Spool::Impl {
       refuse(name, stem, st, peer, "the request file has other hard links: write it as a file of its own");
       return true;
     }
+    // The owner asks: the same rule as the sign socket's, so the folder is no way around it.
+    if (!may_sign(st.st_uid)) {
+      Error e(Errc::refused, "uid " + std::to_string(st.st_uid) + ", the owner of " + name +
+                                 ", may not ask for signatures: add it to [daemon] sign_uids or sign_gids");
+      service.audit_refusal(peer, e, "spool " + name);
+      finish(name, stem, st, ".err", err_reply(e.code(), e.what()));
+      spdlog::warn("spool: answered {} with {}.err: {}", name, stem, e.what());
+      return true;
+    }
     if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > kMaxRequestLine + 1) {
       refuse(name, stem, st, peer, "request file larger than " + std::to_string(kMaxRequestLine + 1) +
                                        " bytes: one SIGN or SIGNPKG line is expected");
@@ -341,10 +352,25 @@ struct Spool::Impl {
       finish(name, stem, st, ".err", err_reply(e.code(), e.what()));
       return true;
     }
+    // rename(2) replaces a file or a link, never a folder: a folder where the answer goes
+    // is refused before the token signs anything.
+    const std::string answer_name = stem + spool_answer_suffix(request);
+    struct stat in_the_way {};
+    if (::fstatat(dir_fd.get(), answer_name.c_str(), &in_the_way, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISDIR(in_the_way.st_mode)) {
+      refuse(name, stem, st, peer, answer_name + " is a folder, so no answer can be put there: remove it and send "
+                                   "the request again; nothing was signed");
+      return true;
+    }
     Outcome outcome = service.handle(request, peer);
     if (outcome.ok()) {
-      finish(name, stem, st, spool_answer_suffix(request), outcome.payload);
-      spdlog::info("spool: answered {} with {}{}", name, stem, spool_answer_suffix(request));
+      try {
+        finish(name, stem, st, spool_answer_suffix(request), outcome.payload);
+      } catch (const Transient& e) {
+        undeliverable(name, stem, st, answer_name, e.what());
+        return true;
+      }
+      spdlog::info("spool: answered {} with {}", name, answer_name);
       return true;
     }
     std::string err = err_reply(*outcome.refusal, outcome.message);
@@ -352,6 +378,55 @@ struct Spool::Impl {
     finish(name, stem, st, ".err", err);
     spdlog::info("spool: answered {} with {}.err: {}", name, stem, printable(err.substr(0, err.size() - 1)));
     return true;
+  }
+
+  // A signature was made, and audited, but its answer can't be placed (something put a folder
+  // there after the check, the disk is full). The request is never signed again: it gets
+  // NAME.err instead, or, when even that can't be written, it is moved aside to
+  // NAME.req.unanswered; either way it is remembered as answered while the daemon runs.
+  void undeliverable(const std::string& name, const std::string& stem, const struct stat& st,
+                     const std::string& answer_name, const std::string& why) {
+    spdlog::error("spool: signed {} but cannot put {} in place ({}); it will not be signed again", name, answer_name,
+                  why);
+    bound(answered);
+    answered[name] = identity_of(st);
+    try {
+      finish(name, stem, st, ".err",
+             err_reply(Errc::internal, "the signature was made but " + answer_name + " could not be written (" + why +
+                                           "): clear the way and send the request again"));
+      return;
+    } catch (const Transient& e) {
+      spdlog::error("spool: cannot answer {} with {}.err either: {}", name, stem, e.what());
+    }
+    const std::string aside = name + ".unanswered";
+    if (::renameat(dir_fd.get(), name.c_str(), dir_fd.get(), aside.c_str()) == 0) {
+      answered.erase(name);
+      spdlog::error("spool: moved {} aside to {}", name, aside);
+    }
+  }
+
+  // The sign socket's rule for a peer, applied to a request file's owner: the daemon's own
+  // uid, a uid in [daemon] sign_uids, or a member of a group in sign_gids by the user
+  // database. The file's own group counts for nothing: in a setgid folder every new file gets
+  // the folder's group, whoever wrote it.
+  bool may_sign(uid_t uid) const {
+    const DaemonConfig& d = config.daemon;
+    if (uid == ::getuid() || std::find(d.sign_uids.begin(), d.sign_uids.end(), uid) != d.sign_uids.end()) return true;
+    if (d.sign_gids.empty()) return false;
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || !found) return false;
+    int count = 64;
+    std::vector<gid_t> groups(static_cast<std::size_t>(count));
+    if (::getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &count) < 0) {
+      groups.resize(static_cast<std::size_t>(count));
+      if (::getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &count) < 0) return false;
+    }
+    groups.resize(static_cast<std::size_t>(count));
+    for (gid_t g : groups)
+      if (std::find(d.sign_gids.begin(), d.sign_gids.end(), g) != d.sign_gids.end()) return true;
+    return false;
   }
 
   // Answers a file that is not even read as a request; audited like a refused connection.
@@ -369,7 +444,8 @@ struct Spool::Impl {
   void finish(const std::string& name, const std::string& stem, const struct stat& st, const char* suffix,
               std::string_view contents) {
     try {
-      write_file_atomically(dir / (stem + suffix), as_bytes(contents), kAnswerMode);
+      // Through the folder's descriptor: whatever becomes of the path, nothing lands elsewhere.
+      write_file_atomically_at(dir_fd.get(), stem + suffix, as_bytes(contents), kAnswerMode, dir.string());
     } catch (const std::exception& e) {
       throw Transient(std::string("cannot write the answer: ") + e.what());
     }

@@ -58,6 +58,7 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
                  "\"\nrequest_timeout = \"" + options_.request_timeout + "\"\nmax_connections = " +
                  std::to_string(options_.max_connections) +
                  (options_.sign_uids.empty() ? "" : "\nsign_uids = " + options_.sign_uids) +
+                 (options_.sign_gids.empty() ? "" : "\nsign_gids = " + options_.sign_gids) +
                  (options_.admin_uids.empty() ? "" : "\nadmin_uids = " + options_.admin_uids) +
                  "\n\n[catalogs]\nroot = \"mirror\"\nreleases = [\"unstable\", \"testing\", \"dublin\", \"kiel\"]\n"
                  "arches = [\"sparc\", \"i386\"]\nosrels = [\"5.9\", \"5.10\", \"5.11\"]\nkey = \"catalog\"\n" +
@@ -141,6 +142,21 @@ void DaemonFixture::stop() {
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
+}
+
+int DaemonFixture::signal_and_wait(int sig, int timeout_s) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
 }
 
 std::string DaemonFixture::log() const { return read_text(dir() / "catsignd.log"); }

@@ -22,6 +22,7 @@ struct DaemonOptions {
   unsigned max_connections = 256;
   std::string extra_config{};  // appended verbatim (e.g. a [daemon] key is not allowed twice)
   std::string sign_uids{};   // TOML array for [daemon] sign_uids, e.g. "[65534]"; empty: not written
+  std::string sign_gids{};   // TOML array for [daemon] sign_gids; empty: not written
   std::string admin_uids{};  // TOML array for [daemon] admin_uids; empty: not written
   // The daemon's [token] module; empty: SoftHSM. The token and its key are always made
   // through SoftHSM directly; only the running daemon loads this module.
@@ -53,6 +54,9 @@ class DaemonFixture {
 
   void start();
   void stop();  // SIGTERM and wait
+  // Sends `sig` and waits up to `timeout_s` for the daemon to end; its wait status, or -1
+  // when it is still running (it is then left running).
+  int signal_and_wait(int sig, int timeout_s = 20);
   pid_t pid() const noexcept { return pid_; }
   bool running();
 

@@ -3,13 +3,18 @@
 // folders, hard links, odd names) answered or ignored without ever being followed and without
 // anything written outside the spool.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <sstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "catsign/daemon/protocol.hpp"
@@ -94,6 +99,28 @@ class SpoolDaemon {
   bool ready_;
   DaemonFixture d_;
 };
+
+long long signatures_of(const DaemonFixture& d) {
+  return nlohmann::json::parse(d.status())["signatures"].get<long long>();
+}
+
+std::vector<nlohmann::json> audit_records(const DaemonFixture& d) {
+  std::vector<nlohmann::json> out;
+  std::istringstream log(read_text(d.audit_log()));
+  for (std::string line; std::getline(log, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+void expect_audit_verifies(const DaemonFixture& d) {
+  RunResult v = d.catsign({"audit", "verify", d.audit_log().string()});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
 
 void expect_answer_file(const fs::path& p) {
   struct stat st {};
@@ -297,6 +324,143 @@ TEST(DaemonSpool, UnanswerableRequestIsLeftAndRetriedWithoutSpinning) {
   fs::remove_all(s.spool() / "stuck.err");
   ASSERT_EQ(s.wait_answer("stuck", 60), ".err") << s.d().log();
   EXPECT_EQ(read_text(s.spool() / "stuck.err").rfind("ERR LOCKED ", 0), 0u);
+}
+
+TEST(DaemonSpool, AFolderWhereTheAnswerGoesIsRefusedBeforeAnythingIsSigned) {
+  SpoolDaemon s;
+  ASSERT_EQ(s.d().unlock().code, "OK");
+  fs::create_directories(s.spool() / "dir.asc" / "inside");
+  s.drop("dir.req", s.sign_line());
+  ASSERT_EQ(s.wait_answer("dir"), ".err") << s.d().log();
+  std::string err = read_text(s.spool() / "dir.err");
+  EXPECT_EQ(err.rfind("ERR BAD_REQUEST ", 0), 0u) << err;
+  EXPECT_NE(err.find("dir.asc is a folder"), std::string::npos) << err;
+  EXPECT_NE(err.find("nothing was signed"), std::string::npos) << err;
+  EXPECT_TRUE(fs::is_directory(s.spool() / "dir.asc" / "inside"));
+  EXPECT_EQ(signatures_of(s.d()), 0);
+
+  // With NAME.err in the way too, the request stays and is tried again, never signed.
+  fs::create_directories(s.spool() / "both.asc" / "inside");
+  fs::create_directories(s.spool() / "both.err" / "inside");
+  s.drop("both.req", s.sign_line());
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (count_of(s.d().log(), "both.req left in place") < 2 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_GE(count_of(s.d().log(), "both.req left in place"), 2u) << s.d().log();
+  EXPECT_TRUE(fs::exists(s.spool() / "both.req"));
+  EXPECT_EQ(signatures_of(s.d()), 0) << "a request was signed though its answer could not be placed";
+
+  // Once the way is clear, it is signed, once.
+  fs::remove_all(s.spool() / "both.asc");
+  fs::remove_all(s.spool() / "both.err");
+  ASSERT_EQ(s.wait_answer("both", 60), ".asc") << s.d().log();
+  EXPECT_EQ(signatures_of(s.d()), 1);
+  GpgHome gpg(s.d().cert());
+  RunResult v = gpg.verify({(s.spool() / "both.asc").string(), s.d().catalog(kTuple).string()});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_EQ(s.d().raw("PING\n").code, "OK");
+  expect_audit_verifies(s.d());
+}
+
+TEST(DaemonSpool, ARequestIsSignedAtMostOnceWhileItsAnswerKeepsTurningIntoAFolder) {
+  SpoolDaemon s;
+  ASSERT_EQ(s.d().unlock().code, "OK");
+  constexpr int kRequests = 5;
+  auto answer_path = [&](int n) { return s.spool() / ("race" + std::to_string(n) + ".asc"); };
+  // A folder appears and goes at each answer's name, before and after the check.
+  std::atomic<bool> stop{false};
+  std::thread flipper([&] {
+    for (int i = 0; !stop.load() && i < 200000; ++i) {
+      for (int n = 0; n < kRequests; ++n) {
+        if (i % 2 == 0)
+          (void)::mkdir(answer_path(n).c_str(), 0755);  // EEXIST once the answer is a file
+        else
+          (void)::rmdir(answer_path(n).c_str());  // ENOTDIR once the answer is a file
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  for (int n = 0; n < kRequests; ++n) s.drop("race" + std::to_string(n) + ".req", s.sign_line());
+  std::vector<std::optional<std::string>> answers;
+  for (int n = 0; n < kRequests; ++n) answers.push_back(s.wait_answer("race" + std::to_string(n), 60));
+  stop = true;
+  flipper.join();
+  long long signed_ = 0;
+  GpgHome gpg(s.d().cert());
+  for (int n = 0; n < kRequests; ++n) {
+    SCOPED_TRACE("race" + std::to_string(n));
+    ASSERT_TRUE(answers[static_cast<std::size_t>(n)]) << s.d().log();
+    const std::string stem = s.spool() / ("race" + std::to_string(n));
+    if (*answers[static_cast<std::size_t>(n)] == ".asc") {
+      ++signed_;
+      RunResult v = gpg.verify({stem + ".asc", s.d().catalog(kTuple).string()});
+      EXPECT_EQ(v.exit_code, 0) << v.err;
+      continue;
+    }
+    ASSERT_EQ(*answers[static_cast<std::size_t>(n)], ".err");
+    std::string err = read_text(stem + ".err");
+    if (err.find("the signature was made") != std::string::npos) {
+      ++signed_;  // signed, but the folder came back before the answer was placed
+      EXPECT_EQ(err.rfind("ERR INTERNAL ", 0), 0u) << err;
+    } else {
+      EXPECT_NE(err.find("nothing was signed"), std::string::npos) << err;
+    }
+  }
+  for (int n = 0; n < kRequests; ++n) (void)::rmdir(answer_path(n).c_str());
+  EXPECT_EQ(signatures_of(s.d()), signed_);
+  // Nothing is left to be signed again: one rescan later the count is the same.
+  for (int n = 0; n < kRequests; ++n) EXPECT_FALSE(fs::exists(s.spool() / ("race" + std::to_string(n) + ".req")));
+  std::this_thread::sleep_for(std::chrono::seconds(7));
+  EXPECT_EQ(signatures_of(s.d()), signed_);
+  expect_audit_verifies(s.d());
+}
+
+TEST(DaemonSpool, RequestOwnersAreJudgedLikePeersOfTheSignSocket) {
+  if (::getuid() != 0) GTEST_FAIL() << "this test needs root to give request files other owners";
+  const passwd* nobody = ::getpwuid(65534);
+  ASSERT_TRUE(nobody && nobody->pw_gid == 65534) << "uid 65534 must be nobody, group 65534, in /etc/passwd";
+  for (uid_t unknown : {4242u, 4243u, 4244u})
+    ASSERT_EQ(::getpwuid(unknown), nullptr) << "uid " << unknown << " must be unknown to the user database";
+  DaemonOptions options;
+  options.sign_uids = "[4243]";
+  options.sign_gids = "[65534]";
+  SpoolDaemon s(options);
+  ASSERT_EQ(s.d().unlock().code, "OK");
+  auto drop_as = [&](const std::string& name, uid_t uid, gid_t gid) {
+    const fs::path tmp = s.spool() / (name + ".tmp");
+    write_text(tmp, s.sign_line());
+    ASSERT_EQ(::chown(tmp.c_str(), uid, gid), 0) << std::strerror(errno);
+    fs::rename(tmp, s.spool() / name);
+  };
+  s.drop("own.req", s.sign_line());       // the daemon's own uid
+  drop_as("listed.req", 4243, 4243);      // in sign_uids
+  drop_as("member.req", 65534, 65534);    // nobody, whose group by the user database is in sign_gids
+  drop_as("stranger.req", 4242, 65534);   // the file's group is allowed; its owner is not
+  drop_as("other.req", 4244, 0);
+  for (const char* stem : {"own", "listed", "member"}) {
+    ASSERT_EQ(s.wait_answer(stem), ".asc") << stem << "\n" << s.d().log();
+  }
+  for (const auto& [stem, uid] : std::vector<std::pair<std::string, uid_t>>{{"stranger", 4242}, {"other", 4244}}) {
+    ASSERT_EQ(s.wait_answer(stem), ".err") << stem << "\n" << s.d().log();
+    std::string err = read_text(s.spool() / (stem + ".err"));
+    EXPECT_EQ(err.rfind("ERR DENIED ", 0), 0u) << err;
+    EXPECT_NE(err.find("uid " + std::to_string(uid) + ", the owner of " + stem + ".req, may not ask for signatures"),
+              std::string::npos) << err;
+  }
+  EXPECT_EQ(signatures_of(s.d()), 3);
+  GpgHome gpg(s.d().cert());
+  RunResult v = gpg.verify({(s.spool() / "member.asc").string(), s.d().catalog(kTuple).string()});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+  // The audit log names each owner: signed for the allowed ones, refused for the others.
+  std::map<std::string, std::set<long long>> uids;
+  for (const nlohmann::json& j : audit_records(s.d()))
+    if (j.contains("peer")) uids[j["event"].get<std::string>() + ":" + j.value("result", "")].insert(j["peer"]["uid"].get<long long>());
+  EXPECT_EQ(uids["sign:ok"], (std::set<long long>{static_cast<long long>(::getuid()), 4243, 65534}));
+  std::set<long long> refused;
+  for (const nlohmann::json& j : audit_records(s.d()))
+    if (j["event"] == "refuse" && j["code"] == "DENIED") refused.insert(j["peer"]["uid"].get<long long>());
+  EXPECT_EQ(refused, (std::set<long long>{4242, 4244}));
+  expect_audit_verifies(s.d());
 }
 
 }  // namespace

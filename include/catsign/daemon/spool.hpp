@@ -9,9 +9,15 @@
 // until proven otherwise: NAME must be [A-Za-z0-9._-]{1,100} (others are ignored and logged
 // once); symlinks are never followed, FIFOs never block, anything but a regular file with one
 // link, at most 1025 bytes of one printable ASCII line, is answered with NAME.err. Nothing is
-// ever written outside the folder. The peer in the audit log is the file's owner (pid 0).
-// A request that can't be answered (an I/O error, a busy token) is left in place and retried
-// on later rescans, backing off; it never makes the thread spin.
+// ever written outside the folder: answers are written through the folder's descriptor
+// (openat, renameat), never through a path. The peer is the file's owner (fstat of the opened
+// file; pid 0 in the audit log), judged like a peer of the sign socket: the daemon's own uid,
+// [daemon] sign_uids, or a member of sign_gids by the user database (the file's group counts
+// for nothing), else ERR DENIED. A request is signed at most once: a folder where its answer
+// goes is refused before signing, and a signature whose answer can't be placed gets NAME.err
+// (or the request is moved aside to NAME.req.unanswered) instead of another try. A request that
+// can't be answered otherwise (an I/O error, a busy token) is left in place and retried on later
+// rescans, backing off; it never makes the thread spin.
 #pragma once
 
 #include <memory>
