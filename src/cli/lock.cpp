@@ -1,5 +1,7 @@
 // catsign lock: end the unlock window now (also run by udev when the token is pulled).
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "catsign/cli/command.hpp"
 #include "catsign/config.hpp"
@@ -14,14 +16,30 @@ struct LockOptions {
   std::string reason;
 };
 
+// A lock must get through: udev runs this once when the token is pulled, and nobody retries
+// it. A full admin socket (BUSY) or a daemon that can't be reached this very moment is tried
+// again, briefly, backing off; locking twice is harmless.
+constexpr auto kRetryFor = std::chrono::seconds(5);
+
 int run_lock(const LockOptions& o) {
   Config config = load_config(o.config);
-  daemon::Client client(config.daemon.admin_socket, std::chrono::seconds(10));
   daemon::Request r;
   r.kind = daemon::Request::Kind::lock;
   r.lock_reason = o.reason;
-  std::printf("%s", client.call(daemon::format_request(r)).c_str());
-  return 0;
+  const auto give_up = std::chrono::steady_clock::now() + kRetryFor;
+  auto pause = std::chrono::milliseconds(50);
+  for (;;) {
+    try {
+      daemon::Client client(config.daemon.admin_socket, std::chrono::seconds(10));
+      std::printf("%s", client.call(daemon::format_request(r)).c_str());
+      return 0;
+    } catch (const Error& e) {
+      bool again = e.code() == Errc::busy || e.code() == Errc::unreachable;
+      if (!again || std::chrono::steady_clock::now() + pause > give_up) throw;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::milliseconds(1000));
+  }
 }
 
 }  // namespace

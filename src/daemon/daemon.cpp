@@ -1,7 +1,9 @@
 #include "catsign/daemon/daemon.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,10 +29,100 @@ namespace catsign::daemon {
 
 namespace {
 
-Server* g_server = nullptr;
+std::string signal_name(int sig) {
+  if (sig >= SIGRTMIN && sig <= SIGRTMAX) return "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
 
-extern "C" void on_stop_signal(int) {
-  if (g_server) g_server->stop();
+// Every signal whose default would end the process and that is not a fault of its own: blocked
+// in all threads and read from a signalfd on the event thread, so none ends catsignd without
+// a word. SIGTERM, SIGINT and SIGQUIT stop it cleanly; SIGHUP goes to on_reload_signal; the
+// rest are logged and ignored.
+class SignalWatch {
+ public:
+  // Must run before any thread is started: threads inherit the mask.
+  SignalWatch() {
+    sigemptyset(&set_);
+    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
+                    SIGSTKFLT, SIGXCPU, SIGXFSZ})
+      sigaddset(&set_, sig);
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&set_, sig);
+    if (int e = ::pthread_sigmask(SIG_BLOCK, &set_, nullptr); e != 0)
+      throw Error(Errc::internal, std::string("cannot block signals: ") + std::strerror(e));
+    fd_ = UniqueFd(::signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!fd_) throw Error(Errc::internal, std::string("cannot create a signalfd: ") + std::strerror(errno));
+  }
+
+  int fd() const noexcept { return fd_.get(); }
+
+  // Handles every signal that has come; `stop` is called for the first stop signal.
+  void dispatch(const std::function<void(const std::string&)>& stop) {
+    signalfd_siginfo info{};
+    while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      const int sig = static_cast<int>(info.ssi_signo);
+      const std::string name = signal_name(sig);
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+        spdlog::info("{} from pid {}: stopping", name, info.ssi_pid);
+        stop(name);
+      } else if (sig == SIGHUP) {
+        on_reload_signal(info);
+      } else {
+        spdlog::warn("{} from pid {} ignored: catsignd stops on SIGTERM or SIGINT", name, info.ssi_pid);
+      }
+    }
+  }
+
+ private:
+  // SIGHUP: the place where the configuration is to be read again and the audit log reopened
+  // (for log rotation). Until then the signal changes nothing, and says so.
+  static void on_reload_signal(const signalfd_siginfo& info) {
+    spdlog::warn("SIGHUP from pid {}: nothing is reloaded; restart catsignd to apply a changed configuration",
+                 info.ssi_pid);
+  }
+
+  sigset_t set_{};
+  UniqueFd fd_;
+};
+
+// Faults (and abort) can't wait for the event loop. Their handler says in one write(2) which
+// signal ends the process, then lets it end as it would have: through the previous handler,
+// the default or a sanitizer's report.
+struct FatalSignal {
+  int sig = 0;
+  char text[128] = {};
+  std::size_t length = 0;
+  struct sigaction previous {};
+};
+FatalSignal g_fatal[5];
+
+extern "C" void on_fatal_signal(int sig, siginfo_t* info, void*) {
+  for (FatalSignal& f : g_fatal) {
+    if (f.sig != sig) continue;
+    (void)!::write(STDERR_FILENO, f.text, f.length);
+    ::sigaction(sig, &f.previous, nullptr);
+  }
+  // A fault the kernel raised comes back when the instruction runs again; a signal that was
+  // sent (kill, abort) is raised again, and arrives as soon as this handler returns.
+  bool fault = info != nullptr && info->si_code > 0 && sig != SIGABRT;
+  if (!fault) ::raise(sig);
+}
+
+void note_fatal_signals() {
+  const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+  for (std::size_t i = 0; i < std::size(sigs); ++i) {
+    FatalSignal& f = g_fatal[i];
+    f.sig = sigs[i];
+    std::string text = "critical: " + signal_name(f.sig) +
+                       ": catsignd ends here; the next start replaces its socket files\n";
+    f.length = std::min(text.size(), sizeof f.text);
+    std::memcpy(f.text, text.data(), f.length);
+    struct sigaction sa {};
+    sa.sa_sigaction = on_fatal_signal;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(f.sig, &sa, &f.previous);
+  }
 }
 
 // Runs the operator's expiry_command (mail or page the trusted person), without waiting. The
@@ -50,8 +142,20 @@ void run_expiry_command(const std::string& command, const std::string& event, st
     for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
     char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(command.c_str()), nullptr};
+    // The command gets the signals a program expects: none blocked (the daemon blocks the
+    // ones it reads from its signalfd), SIGPIPE at its default (the daemon ignores it).
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, pipe;
+    sigemptyset(&none);
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &pipe);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid = 0;
-    int rc = ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, envp.data());
+    int rc = ::posix_spawn(&pid, "/bin/sh", nullptr, &attr, argv, envp.data());
+    posix_spawnattr_destroy(&attr);
     if (rc != 0) {
       spdlog::error("expiry_command could not be started: {}", std::strerror(rc));
       return;
@@ -119,6 +223,9 @@ int run_daemon(int argc, char** argv) {
   logger->set_pattern("%^%l%$: %v");
   spdlog::set_default_logger(logger);
   try {
+    // Before anything starts a thread.
+    SignalWatch signals;
+    note_fatal_signals();
     // This process will hold a PIN: no core files, not dumpable, not readable through /proc.
     token::disable_core_dumps();
     ::signal(SIGPIPE, SIG_IGN);
@@ -141,11 +248,13 @@ int run_daemon(int argc, char** argv) {
     // The spool ([spool] dir, docs/DESIGN.md "Contract"): request files answered on a thread of its own.
     std::unique_ptr<Spool> spool;
     if (!config.spool_dir.empty()) spool = std::make_unique<Spool>(config, service);
-    g_server = &server;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    ::sigaction(SIGTERM, &sa, nullptr);
-    ::sigaction(SIGINT, &sa, nullptr);
+    std::string stopped_by;
+    server.watch(signals.fd(), [&] {
+      signals.dispatch([&](const std::string& name) {
+        if (stopped_by.empty()) stopped_by = name;
+        server.stop();
+      });
+    });
     audit.append({{"event", "start"}, {"key", openpgp::format_fingerprint(key.fingerprint())}, {"result", "ok"}});
     spdlog::info("ready, locked: key {} ({}), sign socket {}, admin socket {}",
                  openpgp::format_fingerprint(key.fingerprint()), key.key_config().name, config.daemon.socket.string(),
@@ -155,8 +264,8 @@ int run_daemon(int argc, char** argv) {
     server.run([&] { watch.tick(); });
     if (spool) spool->stop();  // finishes a request in hand; answers nothing more
     notify_stopping();
-    g_server = nullptr;
-    service.lock("daemon stopping", Peer{::getpid(), ::getuid(), ::getgid()});
+    service.lock(stopped_by.empty() ? "daemon stopping" : "daemon stopping on " + stopped_by,
+                 Peer{::getpid(), ::getuid(), ::getgid()});
     spdlog::info("stopped");
     return 0;
   } catch (const Error& e) {
