@@ -41,8 +41,8 @@ struct DaemonConfig {
   std::chrono::seconds unlock_window{7 * 86400};
   std::chrono::seconds warn_before{86400};
   std::string expiry_command;
-  std::chrono::seconds request_timeout{10};  // to send a whole request line
-  unsigned max_connections = 256;            // open connections, both sockets together
+  std::chrono::seconds request_timeout{10};  // to send a whole request line, to take a reply
+  unsigned max_connections = 256;            // open on the sign socket; the admin socket has a reserve
 };
 
 struct CatalogsConfig {
