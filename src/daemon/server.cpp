@@ -65,7 +65,7 @@ struct Connection {
   // While a reply waits for the peer to take it, when the peer is dropped instead.
   Clock::time_point deadline;
   bool busy = false;     // a worker has the request; no deadline runs ([token] sign_timeout does)
-  bool waiting = false;  // a SIGN held back until slow readers take their replies
+  bool waiting = false;  // a SIGN in line for a worker, or until slow readers take their replies
   bool eof = false;      // the peer has finished sending (it may still read our replies)
   bool closing = false;  // refused: closed once `out` is written, or at the deadline
   std::string out;       // reply bytes the peer has not taken yet, from out_sent on
@@ -93,6 +93,7 @@ struct Job {
 struct Done {
   std::uint64_t id;
   int fd;
+  bool signing;  // SIGN or SIGNPKG: counted against the workers
   std::string reply;
 };
 
@@ -243,7 +244,12 @@ struct Server::Impl {
   std::array<Clock::time_point, 2> busy_logged{};
   std::size_t unsent_total = 0;   // reply bytes all peers together have not taken yet
   std::size_t output_budget = 0;  // past it, new SIGNs wait for readers to catch up
-  std::size_t waiting_count = 0;
+  // SIGN and SIGNPKG go to a worker only when one is free, in the order they came: a reply is
+  // made only when it can be held, and no queue of jobs grows behind the workers' backs.
+  std::size_t worker_count = 0;
+  std::size_t signing_jobs = 0;  // handed to workers, reply not back yet
+  std::deque<std::pair<int, std::uint64_t>> in_line;  // waiting connections, first come first
+  std::uint64_t resuming = 0;    // the connection whose turn it is now
   std::vector<std::pair<int, std::function<void()>>> watches;
 
   std::mutex jobs_mutex;
@@ -318,7 +324,7 @@ struct Server::Impl {
         job = std::move(jobs.front());
         jobs.pop_front();
       }
-      Done d{job.id, job.fd, {}};
+      Done d{job.id, job.fd, job.request.kind != Request::Kind::unlock, {}};
       if (job.request.kind == Request::Kind::unlock) {
         d.reply = render_reply(service.unlock(job.pin, job.peer));
         job.pin.clear();
@@ -336,7 +342,11 @@ struct Server::Impl {
   void submit(Job job) {
     {
       std::lock_guard lock(jobs_mutex);
-      jobs.push_back(std::move(job));
+      // An UNLOCK goes first: a person is waiting, and no SIGN can be served without it.
+      if (job.request.kind == Request::Kind::unlock)
+        jobs.push_front(std::move(job));
+      else
+        jobs.push_back(std::move(job));
     }
     jobs_cv.notify_one();
   }
@@ -354,7 +364,6 @@ struct Server::Impl {
     Connection& c = *it->second;
     unsent_total -= c.unsent();
     --open[static_cast<std::size_t>(c.kind)];
-    if (c.waiting) --waiting_count;
     ::close(fd);
     connections.erase(it);
   }
@@ -432,6 +441,17 @@ struct Server::Impl {
                  busy_logged[k] == Clock::time_point{} ? "" : " since the last report");
     busy_logged[k] = now;
     turned_away[k] = 0;
+  }
+
+  Clock::time_point held_back_logged{};
+
+  void note_held_back() {
+    auto now = Clock::now();
+    if (held_back_logged != Clock::time_point{} && now - held_back_logged < kBusyLogEvery) return;
+    held_back_logged = now;
+    spdlog::warn("replies that clients have not taken hold {} MiB, over the budget of {} MiB: new signing waits "
+                 "until they are taken or their readers are dropped after request_timeout",
+                 unsent_total >> 20, output_budget >> 20);
   }
 
   void accept_all(int listen_fd, SocketKind kind) {
@@ -523,12 +543,14 @@ struct Server::Impl {
       refuse(c, e, line);
       return Next::gone;
     }
-    // Replies that readers have not taken hold memory; past the budget, signing more waits
-    // until they take them or are dropped at their deadline. The request stays buffered.
+    // A SIGN waits in line (its request stays buffered) while every worker is busy, and while
+    // replies that readers have not taken hold more memory than the budget: then signing more
+    // waits until they take them or are dropped at their deadline.
     bool signs = request.kind == Request::Kind::sign || request.kind == Request::Kind::signpkg;
-    if (signs && unsent_total > output_budget) {
+    if (signs && (signing_jobs >= worker_count || unsent_total > output_budget ||
+                  (!in_line.empty() && resuming != c.id))) {
       c.waiting = true;
-      ++waiting_count;
+      in_line.emplace_back(c.fd, c.id);
       return Next::held;
     }
     Job job;
@@ -570,6 +592,7 @@ struct Server::Impl {
     }
     job.request = std::move(request);
     c.busy = true;
+    if (signs) ++signing_jobs;
     submit(std::move(job));
     return Next::held;
   }
@@ -628,6 +651,7 @@ struct Server::Impl {
       finished.swap(done);
     }
     for (Done& d : finished) {
+      if (d.signing) --signing_jobs;
       Connection* found = find(d.fd, d.id);
       if (!found) continue;
       int fd = d.fd;
@@ -641,19 +665,18 @@ struct Server::Impl {
     }
   }
 
-  // SIGNs held back for the output budget go on once the readers have caught up.
+  // SIGNs in line go on, in order, as workers come free and readers catch up.
   void resume_waiting() {
-    if (waiting_count == 0 || unsent_total > output_budget) return;
-    std::vector<int> ready;
-    for (const auto& [fd, c] : connections)
-      if (c->waiting) ready.push_back(fd);
-    for (int fd : ready) {
-      Connection* c = find(fd);
+    if (!in_line.empty() && unsent_total > output_budget) note_held_back();
+    while (!in_line.empty() && signing_jobs < worker_count && unsent_total <= output_budget) {
+      auto [fd, id] = in_line.front();
+      in_line.pop_front();
+      Connection* c = find(fd, id);
       if (!c || !c->waiting) continue;
       c->waiting = false;
-      --waiting_count;
+      resuming = id;
       settle(fd);
-      if (unsent_total > output_budget) return;
+      resuming = 0;
     }
   }
 
@@ -748,6 +771,7 @@ Server::Server(const Config& config, SigningService& service, ActivatedSockets a
   if (!impl_->wake) fail(std::string("cannot create an eventfd: ") + std::strerror(errno));
   // Enough workers that every token session can be busy while an UNLOCK still gets through.
   unsigned workers = config.token.sessions + 2;
+  impl_->worker_count = workers;
   // As much memory as the workers could hold in replies before they stopped writing them.
   impl_->output_budget = std::max<std::size_t>(kMinOutputBudget, workers * config.catalogs.max_size);
   for (unsigned i = 0; i < workers; ++i) impl_->workers.emplace_back([this] { impl_->worker_loop(); });

@@ -124,7 +124,8 @@ std::string temporary_name(std::string_view name) {
   while (got < sizeof random) {
     ssize_t n = ::getrandom(random + got, sizeof random - got, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(Errc::io, std::string("cannot get random bytes for a temporary name: ") + std::strerror(errno));
+    if (n < 0)
+      throw Error(Errc::io, std::string("cannot get random bytes for a temporary name: ") + std::strerror(errno));
     got += static_cast<std::size_t>(n);
   }
   std::string out = "." + std::string(name.substr(0, 200)) + ".tmp-";

@@ -62,6 +62,7 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
                  (options_.admin_uids.empty() ? "" : "\nadmin_uids = " + options_.admin_uids) +
                  "\n\n[catalogs]\nroot = \"mirror\"\nreleases = [\"unstable\", \"testing\", \"dublin\", \"kiel\"]\n"
                  "arches = [\"sparc\", \"i386\"]\nosrels = [\"5.9\", \"5.10\", \"5.11\"]\nkey = \"catalog\"\n" +
+                 (options_.max_size == 0 ? "" : "max_size = " + std::to_string(options_.max_size) + "\n") +
                  (options_.require_package_signatures
                       ? "require_package_signatures = true\npackage_keyring = \"keys/package.asc\"\n"
                       : "") +

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -29,6 +30,7 @@ struct DaemonOptions {
   std::string module{};
   std::map<std::string, std::string> env{};  // added to the daemon's environment
   std::string sign_timeout{};              // [token] sign_timeout; empty: not written
+  std::uint64_t max_size = 0;              // [catalogs] max_size; 0: not written
   // A second key, "package", on the same token, for SIGNPKG; packages live under mirror/.
   bool package_key = false;
   // The package gate, with the package key's certificate as the keyring (needs package_key).
