@@ -246,8 +246,8 @@ struct Server::Impl {
   std::size_t output_budget = 0;  // past it, new SIGNs wait for readers to catch up
   // SIGN and SIGNPKG go to a worker only when one is free, in the order they came: a reply is
   // made only when it can be held, and no queue of jobs grows behind the workers' backs.
-  std::size_t worker_count = 0;
-  std::size_t signing_jobs = 0;  // handed to workers, reply not back yet
+  std::size_t signing_slots = 0;  // the workers but one, which is always free for an UNLOCK
+  std::size_t signing_jobs = 0;   // handed to workers, reply not back yet
   std::deque<std::pair<int, std::uint64_t>> in_line;  // waiting connections, first come first
   std::uint64_t resuming = 0;    // the connection whose turn it is now
   std::vector<std::pair<int, std::function<void()>>> watches;
@@ -342,11 +342,7 @@ struct Server::Impl {
   void submit(Job job) {
     {
       std::lock_guard lock(jobs_mutex);
-      // An UNLOCK goes first: a person is waiting, and no SIGN can be served without it.
-      if (job.request.kind == Request::Kind::unlock)
-        jobs.push_front(std::move(job));
-      else
-        jobs.push_back(std::move(job));
+      jobs.push_back(std::move(job));
     }
     jobs_cv.notify_one();
   }
@@ -505,7 +501,7 @@ struct Server::Impl {
   enum class Next {
     more,  // a request was served; another may follow
     idle,  // no whole request in the buffer
-    held,  // a worker has it, a SIGN waits for the output budget, or a reply waits for the peer
+    held,  // a worker has it, a SIGN waits in line, or a reply waits for the peer to take it
     gone,  // closed
   };
 
@@ -547,7 +543,7 @@ struct Server::Impl {
     // replies that readers have not taken hold more memory than the budget: then signing more
     // waits until they take them or are dropped at their deadline.
     bool signs = request.kind == Request::Kind::sign || request.kind == Request::Kind::signpkg;
-    if (signs && (signing_jobs >= worker_count || unsent_total > output_budget ||
+    if (signs && (signing_jobs >= signing_slots || unsent_total > output_budget ||
                   (!in_line.empty() && resuming != c.id))) {
       c.waiting = true;
       in_line.emplace_back(c.fd, c.id);
@@ -668,7 +664,7 @@ struct Server::Impl {
   // SIGNs in line go on, in order, as workers come free and readers catch up.
   void resume_waiting() {
     if (!in_line.empty() && unsent_total > output_budget) note_held_back();
-    while (!in_line.empty() && signing_jobs < worker_count && unsent_total <= output_budget) {
+    while (!in_line.empty() && signing_jobs < signing_slots && unsent_total <= output_budget) {
       auto [fd, id] = in_line.front();
       in_line.pop_front();
       Connection* c = find(fd, id);
@@ -769,9 +765,10 @@ Server::Server(const Config& config, SigningService& service, ActivatedSockets a
       activated.admin >= 0 ? Listener(adopt(activated.admin)) : listen_at(config.daemon.admin_socket, 0600);
   impl_->wake = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!impl_->wake) fail(std::string("cannot create an eventfd: ") + std::strerror(errno));
-  // Enough workers that every token session can be busy while an UNLOCK still gets through.
+  // Enough workers that every token session can be busy, one more can hash the next catalog,
+  // and an UNLOCK still gets through.
   unsigned workers = config.token.sessions + 2;
-  impl_->worker_count = workers;
+  impl_->signing_slots = workers - 1;
   // As much memory as the workers could hold in replies before they stopped writing them.
   impl_->output_budget = std::max<std::size_t>(kMinOutputBudget, workers * config.catalogs.max_size);
   for (unsigned i = 0; i < workers; ++i) impl_->workers.emplace_back([this] { impl_->worker_loop(); });
