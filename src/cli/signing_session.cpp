@@ -10,7 +10,8 @@ namespace catsign::cli {
 
 namespace {
 
-token::Token open_and_login(const Config& config, const KeyConfig& key, std::optional<int> pin_fd) {
+token::Token open_and_login(const Config& config, const KeyConfig& key, std::optional<int> pin_fd, bool for_keygen) {
+  if (!for_keygen) require_certificate(config, key);
   token::disable_core_dumps();
   token::Token t = token::Token::open(config.token.module, key.uri);
   token::PinState state = t.pin_state();
@@ -26,8 +27,8 @@ token::Token open_and_login(const Config& config, const KeyConfig& key, std::opt
 
 }  // namespace
 
-SigningSession::SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd)
-    : key_config_(key), token_(open_and_login(config, key, pin_fd)) {}
+SigningSession::SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd, bool for_keygen)
+    : key_config_(key), token_(open_and_login(config, key, pin_fd, for_keygen)) {}
 
 openpgp::OpenPgpKey& SigningSession::key() {
   if (!key_) {

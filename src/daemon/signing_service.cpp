@@ -130,8 +130,13 @@ void SigningService::require_unlocked() {
 
 signing::Facts SigningService::sign_package_file(const Request& request, signing::StringWriter& out,
                                                  nlohmann::json& record) {
-  if (!packages_root_ || config_.packages.key.empty() || !key_.has_key(config_.packages.key))
+  if (!packages_root_ || config_.packages.key.empty())
     throw Error(Errc::refused, "package signing is not configured: set [packages] root and key");
+  if (!key_.has_key(config_.packages.key))
+    throw Error(Errc::refused, "package signing is off: the package key '" + config_.packages.key +
+                                   "' has no certificate yet; make it with `" +
+                                   keygen_command(config_, config_.key(config_.packages.key)) +
+                                   "`, then restart catsignd");
   const std::string& path = request.target;
   bool suffix_ok = false;
   for (const std::string& suffix : config_.packages.suffixes)

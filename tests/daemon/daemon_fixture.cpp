@@ -70,6 +70,25 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
                         "[packages]\nroot = \"mirror\"\nkey = \"package\"\n"
                       : "") +
                  "\n[audit]\nlog = \"state/audit.jsonl\"\n" + options_.extra_config);
+  if (options_.example_config) {
+    // The folders an install makes (packaging/README.md): the state and spool folders, the
+    // package tree beside the catalogs.
+    std::string text = read_text(kSource + "/packaging/catsign.toml.example");
+    auto move = [&](const std::string& from, const std::string& to) {
+      for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    };
+    move("/etc/catsign/", (d / "keys").string() + "/");
+    move("/run/catsign/", (d / "run").string() + "/");
+    move("/srv/opencsw/mirror", root().string());
+    move("/var/spool/catsign", (d / "spool").string());
+    move("/var/lib/catsign/", (d / "state").string() + "/");
+    move("module = \"/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so\"", "module = \"" + kSoftHsm + "\"");
+    std::filesystem::create_directories(root() / "allpkgs");
+    std::filesystem::create_directories(d / "spool");
+    std::filesystem::create_directories(d / "state");
+    write_text(config(), text);
+  }
   std::string pin = std::string(kPin) + "\n";
   RunResult k = catsign({"keygen", "--config", config().string(), "--key", "catalog", "--bits", "2048", "--uid",
                          "Catalog Test <catalog@example.org>", "--pin-fd", "3"}, &pin);

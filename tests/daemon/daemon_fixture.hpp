@@ -32,6 +32,10 @@ struct DaemonOptions {
   bool package_key = false;
   // The package gate, with the package key's certificate as the keyring (needs package_key).
   bool require_package_signatures = false;
+  // Instead of the fixture's own config: packaging/catsign.toml.example as installed, with
+  // only its paths moved into the fixture's folder and the module set to SoftHSM. Only the
+  // catalog key is made (keys/catalog-2026.asc).
+  bool example_config = false;
 };
 
 // A parsed reply: "OK <n>\n<payload>" or "ERR <CODE> <message>\n". `code` is "OK" for OK.
