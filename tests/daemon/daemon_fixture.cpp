@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,6 +124,12 @@ void DaemonFixture::start() {
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
     ::setenv("SOFTHSM2_CONF", softhsm_conf().c_str(), 1);
     for (const auto& [name, value] : options_.env) ::setenv(name.c_str(), value.c_str(), 1);
+    if (!options_.journal_stream.empty()) {
+      struct stat st {};
+      ::fstat(2, &st);
+      unsigned long long ino = st.st_ino + (options_.journal_stream == "stderr" ? 0 : 1);
+      ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(ino)).c_str(), 1);
+    }
     ::execl(kCatsignd.c_str(), kCatsignd.c_str(), "--config", config().c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
