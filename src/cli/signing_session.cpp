@@ -17,7 +17,9 @@ token::Token open_and_login(const Config& config, const KeyConfig& key, std::opt
   token::PinState state = t.pin_state();
   SecureString pin;
   if (!state.protected_path) {
-    pin = ask_pin(config, "PIN for token '" + t.identity().label + "': ", pin_fd);
+    PinRequest request = pin_request_for(key, for_keygen ? "to make the key on it" : "to sign with it");
+    request.token = t.identity().label;
+    pin = ask_pin(config, request, pin_fd);
   } else if (!pin_fd) {
     std::fprintf(stderr, "catsign: enter the PIN on the token's PIN pad\n");
   }
