@@ -518,7 +518,8 @@ TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
   if (run({"sh", "-c", "command -v systemd-analyze"}).exit_code != 0) GTEST_FAIL() << "no systemd-analyze";
   // verify insists that ExecStart= names an executable: point it at a binary that exists.
   catsign::testing::TempDir dir;
-  for (const char* unit : {"catsignd.service", "catsignd-sign.socket", "catsignd-admin.socket"}) {
+  for (const char* unit : {"catsignd.service", "catsignd-sign.socket", "catsignd-admin.socket",
+                           "catsign-metrics.service", "catsign-metrics.timer"}) {
     std::string text = read_text(kPackaging / unit);
     const std::string from = "ExecStart=/usr/bin/catsignd";
     std::size_t at = text.find(from);
@@ -526,7 +527,8 @@ TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
     catsign::testing::write_text(dir / unit, text);
   }
   RunResult r = run({"systemd-analyze", "verify", "--man=no", (dir / "catsignd.service").string(),
-                     (dir / "catsignd-sign.socket").string(), (dir / "catsignd-admin.socket").string()});
+                     (dir / "catsignd-sign.socket").string(), (dir / "catsignd-admin.socket").string(),
+                     (dir / "catsign-metrics.service").string(), (dir / "catsign-metrics.timer").string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.err, "");
 }
