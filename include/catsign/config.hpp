@@ -103,6 +103,11 @@ struct Config {
   const KeyConfig& repository_key(const RepositoryConfig& repository) const;
 };
 
+// The command that makes `key` on the token, for messages: "catsign keygen --config F --key K ...".
+std::string keygen_command(const Config& config, const KeyConfig& key);
+// Error(usage) naming the keygen command to run when the key's certificate file does not exist.
+void require_certificate(const Config& config, const KeyConfig& key);
+
 inline constexpr const char* kDefaultConfigPath = "/etc/catsign/catsign.toml";
 
 // Error(usage), one line naming the file, line and key, when the file is missing or wrong.

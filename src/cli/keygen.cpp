@@ -40,7 +40,7 @@ int run_keygen(const KeygenOptions& o) {
   refuse_existing(kc.certificate, "certificate");
   refuse_existing(kc.revocation, "revocation certificate");
 
-  SigningSession session(config, kc, o.pin_fd);
+  SigningSession session(config, kc, o.pin_fd, /*for_keygen=*/true);
   if (session.token().has_private_key(*uri.object_label))
     throw Error(Errc::refused, "token '" + session.token().identity().label + "' already holds a key labelled '" +
                                    *uri.object_label + "': catsign never overwrites a key; choose a new label");

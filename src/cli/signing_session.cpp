@@ -10,13 +10,16 @@ namespace catsign::cli {
 
 namespace {
 
-token::Token open_and_login(const Config& config, const KeyConfig& key, std::optional<int> pin_fd) {
+token::Token open_and_login(const Config& config, const KeyConfig& key, std::optional<int> pin_fd, bool for_keygen) {
+  if (!for_keygen) require_certificate(config, key);
   token::disable_core_dumps();
   token::Token t = token::Token::open(config.token.module, key.uri);
   token::PinState state = t.pin_state();
   SecureString pin;
   if (!state.protected_path) {
-    pin = ask_pin(config, "PIN for token '" + t.identity().label + "': ", pin_fd);
+    PinRequest request = pin_request_for(key, for_keygen ? "to make the key on it" : "to sign with it");
+    request.token = t.identity().label;
+    pin = ask_pin(config, request, pin_fd);
   } else if (!pin_fd) {
     std::fprintf(stderr, "catsign: enter the PIN on the token's PIN pad\n");
   }
@@ -26,8 +29,8 @@ token::Token open_and_login(const Config& config, const KeyConfig& key, std::opt
 
 }  // namespace
 
-SigningSession::SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd)
-    : key_config_(key), token_(open_and_login(config, key, pin_fd)) {}
+SigningSession::SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd, bool for_keygen)
+    : key_config_(key), token_(open_and_login(config, key, pin_fd, for_keygen)) {}
 
 openpgp::OpenPgpKey& SigningSession::key() {
   if (!key_) {

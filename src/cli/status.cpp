@@ -1,7 +1,12 @@
-// catsign status: locked or unlocked, time left, why it locked, the key, signatures served.
+// catsign status: locked or unlocked, time left, why it locked, the key, signatures served;
+// for people (the default), scripts (--json), monitoring plugins (--check: one line in the
+// monitoring-plugins format, exit 0 OK / 1 WARNING / 2 CRITICAL / 3 UNKNOWN) and Prometheus
+// (--prometheus: the text exposition format, for node-exporter's textfile collector).
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "catsign/cli/command.hpp"
 #include "catsign/config.hpp"
@@ -14,19 +19,150 @@ namespace {
 
 struct StatusOptions {
   std::string config = kDefaultConfigPath;
+  std::string socket;  // instead of the config's admin socket: either socket answers STATUS
   bool json = false;
+  bool check = false;
+  bool prometheus = false;
 };
 
-int run_status(const StatusOptions& o) {
-  Config config = load_config(o.config);
-  daemon::Client client(config.daemon.admin_socket, std::chrono::seconds(10));
+// The monitoring-plugins exit codes (Monitoring Plugins Development Guidelines, "Plugin
+// Return Codes"), which --check uses instead of catsign's own.
+enum PluginState { kOk = 0, kWarning = 1, kCritical = 2, kUnknown = 3 };
+
+struct Fetched {
+  std::string socket;
+  std::optional<Config> config;  // when read (not with --socket)
+  nlohmann::json status;
+};
+
+Fetched fetch(const StatusOptions& o) {
+  Fetched f;
+  if (o.socket.empty()) {
+    f.config = load_config(o.config);
+    f.socket = f.config->daemon.admin_socket.string();
+  } else {
+    f.socket = o.socket;
+  }
+  daemon::Client client(f.socket, std::chrono::seconds(10));
   std::string reply = client.call("STATUS\n");
+  f.status = nlohmann::json::parse(reply, nullptr, false);
+  if (f.status.is_discarded() || !f.status.is_object())
+    throw Error(Errc::malformed, "catsignd at " + f.socket + " sent a status this client cannot read");
+  return f;
+}
+
+long long number(const nlohmann::json& s, const char* key) {
+  auto it = s.find(key);
+  return it != s.end() && it->is_number() ? it->get<long long>() : 0;
+}
+
+// "CATSIGN OK - unlocked, 6d 23h left | expires_in_s=603000s;86400:;1:;0;604800 signatures=12c"
+// The thresholds are ranges in the guidelines' syntax: "86400:" warns below a day, "1:" is
+// critical below one second, i.e. locked.
+int run_check(const StatusOptions& o) {
+  static const char* kNames[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+  auto say = [](PluginState state, const std::string& text, const std::string& perfdata = "") {
+    std::printf("CATSIGN %s - %s%s\n", kNames[state], text.c_str(), perfdata.empty() ? "" : (" | " + perfdata).c_str());
+    return static_cast<int>(state);
+  };
+  Fetched f;
+  try {
+    f = fetch(o);
+  } catch (const std::exception& e) {
+    // Unreachable, unreadable config, garbage: the plugin can't tell, so UNKNOWN (never a
+    // catsign exit code a monitoring system would misread).
+    return say(kUnknown, e.what());
+  }
+  const nlohmann::json& s = f.status;
+  bool unlocked = s.value("state", "") == "unlocked";
+  bool token = s.value("token_present", false);
+  long long left = number(s, "expires_in_s");
+  long long warn = s.contains("warn_before_s") ? number(s, "warn_before_s")
+                   : f.config                   ? static_cast<long long>(f.config->daemon.warn_before.count())
+                                                : 86400;
+  long long window = number(s, "unlock_window_s");
+  std::string perfdata = "expires_in_s=" + std::to_string(left) + "s;" + std::to_string(warn) + ":;1:;0;" +
+                         (window > 0 ? std::to_string(window) : std::string()) + " signatures=" +
+                         std::to_string(number(s, "signatures")) + "c";
+  if (!unlocked) {
+    std::string reason = s.value("locked_reason", "");
+    return say(kCritical, "locked" + (reason.empty() ? std::string() : " (" + reason + ")") +
+                              ": a person must run catsign unlock",
+               perfdata);
+  }
+  if (!token) return say(kCritical, "unlocked, but the token is absent: a person must check it", perfdata);
+  std::string text = "unlocked, " + format_duration(std::chrono::seconds(left)) + " left";
+  if (left <= warn)
+    return say(kWarning,
+               text + " (less than " + format_duration(std::chrono::seconds(warn)) +
+                   "): a person must run catsign unlock again before it ends",
+               perfdata);
+  return say(kOk, text, perfdata);
+}
+
+// The Prometheus text exposition format (version 0.0.4): HELP and TYPE lines, then samples.
+int run_prometheus(const StatusOptions& o) {
+  auto metric = [](const char* name, const char* type, const char* help) {
+    std::printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+  };
+  Fetched f;
+  try {
+    f = fetch(o);
+  } catch (const Error& e) {
+    // Still a valid exposition, so a textfile collector shows the daemon down rather than
+    // last run's numbers.
+    metric("catsign_up", "gauge", "Whether catsignd answered the status request (1) or not (0).");
+    std::printf("catsign_up 0\n");
+    std::fflush(stdout);
+    throw;
+  }
+  const nlohmann::json& s = f.status;
+  metric("catsign_up", "gauge", "Whether catsignd answered the status request (1) or not (0).");
+  std::printf("catsign_up 1\n");
+  metric("catsign_unlocked", "gauge", "Whether catsignd is unlocked and can sign (1) or locked (0).");
+  std::printf("catsign_unlocked %d\n", s.value("state", "") == "unlocked" ? 1 : 0);
+  metric("catsign_unlock_expires_in_seconds", "gauge", "Seconds until the unlock window ends; 0 when locked.");
+  std::printf("catsign_unlock_expires_in_seconds %lld\n", number(s, "expires_in_s"));
+  metric("catsign_unlock_warn_before_seconds", "gauge",
+         "The daemon's warn_before: alert when catsign_unlock_expires_in_seconds falls below it.");
+  std::printf("catsign_unlock_warn_before_seconds %lld\n", number(s, "warn_before_s"));
+  metric("catsign_token_present", "gauge", "Whether the token is open and logged in (1) or not (0).");
+  std::printf("catsign_token_present %d\n", s.value("token_present", false) ? 1 : 0);
+  metric("catsign_signatures_total", "counter",
+         "Signature requests (SIGN, SIGNPKG) answered since catsignd started, by result: ok, or the refusal's code.");
+  if (auto by = s.find("signatures_by_result"); by != s.end() && by->is_object()) {
+    for (const auto& [result, n] : by->items()) {
+      // Label values are reply codes; escape as the format asks anyway (\\, \", \n).
+      std::string label;
+      for (char c : result) {
+        if (c == '\\' || c == '"') label += '\\';
+        if (c == '\n') {
+          label += "\\n";
+          continue;
+        }
+        label += c;
+      }
+      std::printf("catsign_signatures_total{result=\"%s\"} %llu\n", label.c_str(),
+                  n.is_number_unsigned() ? n.get<unsigned long long>() : 0ULL);
+    }
+  } else {
+    std::printf("catsign_signatures_total{result=\"ok\"} %lld\n", number(s, "signatures"));
+  }
+  metric("catsign_last_signature_timestamp_seconds", "gauge",
+         "Unix time of the last signature made; 0 when none since catsignd started.");
+  std::printf("catsign_last_signature_timestamp_seconds %lld\n", number(s, "last_signature_time"));
+  return 0;
+}
+
+int run_status(const StatusOptions& o) {
+  if (o.check) return run_check(o);
+  if (o.prometheus) return run_prometheus(o);
+  Fetched f = fetch(o);
   if (o.json) {
-    std::printf("%s", reply.c_str());
+    std::printf("%s\n", f.status.dump().c_str());
     return 0;
   }
-  nlohmann::json s = nlohmann::json::parse(reply, nullptr, false);
-  if (s.is_discarded() || !s.is_object()) throw Error(Errc::malformed, "catsignd sent a status this client cannot read");
+  const nlohmann::json& s = f.status;
   bool unlocked = s.value("state", "") == "unlocked";
   if (unlocked) {
     std::printf("state:       unlocked, %s left\n",
@@ -48,7 +184,17 @@ void register_status(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<StatusOptions>();
   CLI::App* cmd = app.add_subcommand("status", "Show whether catsignd is unlocked, for how long, and what it has done");
   cmd->add_option("--config", o->config, "configuration file (names the admin socket)")->capture_default_str();
-  cmd->add_flag("--json", o->json, "print the daemon's status object as JSON");
+  cmd->add_option("--socket", o->socket,
+                  "ask this socket instead (the sign socket answers STATUS too); the configuration is not read");
+  CLI::Option* json = cmd->add_flag("--json", o->json, "print the daemon's status object as JSON");
+  CLI::Option* check = cmd->add_flag(
+      "--check", o->check,
+      "one line for Nagios/Icinga (monitoring-plugins format, perfdata expires_in_s); exit 0 OK, 1 WARNING (less than "
+      "warn_before left), 2 CRITICAL (locked or token absent), 3 UNKNOWN (daemon unreachable)");
+  CLI::Option* prom = cmd->add_flag("--prometheus", o->prometheus,
+                                    "print the Prometheus text exposition, e.g. for node-exporter's textfile collector");
+  json->excludes(check)->excludes(prom);
+  check->excludes(prom);
   cmd->callback([o, &ctx] { ctx.exit_code = run_status(*o); });
 }
 

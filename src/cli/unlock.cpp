@@ -6,6 +6,7 @@
 #include "catsign/config.hpp"
 #include "catsign/daemon/client.hpp"
 #include "catsign/token/pin.hpp"
+#include "catsign/util/duration.hpp"
 
 namespace catsign::cli {
 
@@ -20,13 +21,21 @@ struct UnlockOptions {
 int run_unlock(const UnlockOptions& o) {
   token::disable_core_dumps();
   Config config = load_config(o.config);
-  daemon::Client client(config.daemon.admin_socket, std::chrono::seconds(120));
+  // Reachable before anyone types a PIN; the UNLOCK goes on a connection of its own, opened
+  // after the PIN is in: the daemon cuts off a connection that idles past request_timeout,
+  // and a person at a pinentry may take longer than that.
+  daemon::Client(config.daemon.admin_socket, std::chrono::seconds(10)).call("PING\n");
   SecureString pin;
   if (o.pin_pad) {
     std::fprintf(stderr, "catsign: enter the PIN on the token's PIN pad\n");
   } else {
-    pin = ask_pin(config, "PIN to unlock catsignd: ", o.pin_fd);
+    const KeyConfig& key =
+        config.key(config.catalogs.key.empty() ? std::nullopt : std::optional<std::string>(config.catalogs.key));
+    pin = ask_pin(config,
+                  pin_request_for(key, "to unlock catsignd for " + format_duration(config.daemon.unlock_window)),
+                  o.pin_fd);
   }
+  daemon::Client client(config.daemon.admin_socket, std::chrono::seconds(120));
   std::string reply = client.unlock(pin);
   pin.clear();
   std::printf("%s", reply.c_str());

@@ -72,6 +72,28 @@ void check_policy(const VerifyOptions& o, const openpgp::Verified& v) {
   }
 }
 
+// A detached signature is an armored SIGNATURE block or a binary signature packet (RFC 4880
+// §4.2: tag 2, old format 0x88-0x8b, new format 0xc2); a cleartext-signed message starts with
+// "-----BEGIN PGP SIGNED MESSAGE-----" instead (§7).
+bool is_detached_signature(const Bytes& file) {
+  std::string_view text(reinterpret_cast<const char*>(file.data()), std::min<std::size_t>(file.size(), 256));
+  std::size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return false;
+  if (text.substr(start).rfind("-----BEGIN PGP SIGNATURE-----", 0) == 0) return true;
+  std::uint8_t first = file[0];
+  return (first & 0xfc) == 0x88 || first == 0xc2;
+}
+
+// "catalog" for "catalog.asc" or "catalog.sig"; "FILE" otherwise.
+std::string signed_file_guess(const std::string& sig) {
+  for (const char* ext : {".asc", ".sig", ".gpg"}) {
+    std::string e = ext;
+    if (sig.size() > e.size() && sig.compare(sig.size() - e.size(), e.size(), e) == 0)
+      return sig.substr(0, sig.size() - e.size());
+  }
+  return "FILE";
+}
+
 int run_verify(const VerifyOptions& o) {
   openpgp::Certificate cert = openpgp::read_certificate_file(o.cert);
   openpgp::Verified v;
@@ -83,6 +105,9 @@ int run_verify(const VerifyOptions& o) {
       });
     } else {
       Bytes message = read_file(o.signature, kMaxSignedMessage);
+      if (is_detached_signature(message))
+        throw Error(Errc::usage, "this is a detached signature: give the signed file after it, e.g. catsign verify "
+                                 "--cert " + o.cert + " " + o.signature + " " + signed_file_guess(o.signature));
       v = openpgp::verify_cleartext(
           cert, std::string_view(reinterpret_cast<const char*>(message.data()), message.size()));
     }

@@ -1,10 +1,13 @@
 #include "catsign/config.hpp"
 
 #include <set>
+#include <sstream>
+#include <tuple>
 #include <toml++/toml.h>
 
 #include "catsign/error.hpp"
 #include "catsign/repository/path_template.hpp"
+#include "catsign/token/pkcs11_uri.hpp"
 #include "catsign/util/duration.hpp"
 #include "catsign/util/file.hpp"
 
@@ -75,6 +78,11 @@ class Reader {
   void duration(const toml::table& t, const std::string& section, const std::string& key,
                 std::chrono::seconds& out) const {
     if (const toml::node* n = t.get(key)) {
+      if (n->is_integer())
+        fail(n, "[" + section + "] " + key + " = " + std::to_string(n->as_integer()->get()) +
+                    " has no unit: write it quoted with one, such as " + key + " = \"" +
+                    std::to_string(n->as_integer()->get()) + "s\" or \"" + std::to_string(n->as_integer()->get()) +
+                    "d\"");
       if (!n->is_string()) fail(n, "[" + section + "] " + key + " must be a quoted duration such as \"7d\"");
       try {
         out = parse_duration(n->as_string()->get());
@@ -194,6 +202,49 @@ void read_repository(const Reader& r, const toml::node& node, const std::string&
   c.repositories.emplace(name, std::move(repo));
 }
 
+// TOML has no duration type, so `unlock_window = 7d` is a syntax error whose own message
+// ("expected digit, saw 'd'") does not say what to do. When the line that failed is
+// `KEY = VALUE` with an unquoted VALUE that reads as a duration, say to quote it.
+std::string unquoted_duration_hint(std::string_view text, std::size_t line_no) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  for (std::size_t n = 0; n < line_no && std::getline(in, line); ++n) {
+  }
+  if (line_no == 0 || !in) return {};
+  std::size_t eq = line.find('=');
+  if (eq == std::string::npos) return {};
+  auto trim = [](std::string s) {
+    std::size_t b = s.find_first_not_of(" \t\r");
+    std::size_t e = s.find_last_not_of(" \t\r");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  };
+  std::string key = trim(line.substr(0, eq));
+  std::string value = line.substr(eq + 1);
+  if (std::size_t hash = value.find('#'); hash != std::string::npos) value.resize(hash);
+  value = trim(value);
+  if (key.empty() || value.empty() || value.front() == '"' || value.front() == '\'') return {};
+  try {
+    parse_duration(value);
+  } catch (const Error&) {
+    return {};
+  }
+  return key + " = " + value + ": a duration is a quoted string; write " + key + " = \"" + value + "\"";
+}
+
+// RFC 7512 §2.4 module-name: the module's file name without "lib" and the ".so" suffix.
+std::string module_name_of(const std::string& module) {
+  std::string name = std::filesystem::path(module).filename().string();
+  if (name.rfind("lib", 0) == 0) name.erase(0, 3);
+  if (std::size_t so = name.find(".so"); so != std::string::npos) name.resize(so);
+  return name;
+}
+
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code ec1, ec2;
+  if (std::filesystem::equivalent(a, b, ec1)) return true;
+  return std::filesystem::weakly_canonical(a, ec1) == std::filesystem::weakly_canonical(b, ec2) && !ec1 && !ec2;
+}
+
 }  // namespace
 
 const char* repository_format_name(RepositoryFormat format) noexcept {
@@ -207,6 +258,18 @@ const char* repository_format_name(RepositoryFormat format) noexcept {
 
 const KeyConfig& Config::repository_key(const RepositoryConfig& repository) const {
   return key(repository.key.empty() ? std::nullopt : std::optional<std::string>(repository.key));
+}
+
+std::string keygen_command(const Config& config, const KeyConfig& key) {
+  return "catsign keygen --config " + config.path.string() + " --key " + key.name +
+         " --bits 3072 --uid \"Name <email>\"";
+}
+
+void require_certificate(const Config& config, const KeyConfig& key) {
+  std::error_code ec;
+  if (std::filesystem::exists(key.certificate, ec) || ec) return;  // other failures are reported on reading
+  throw Error(Errc::missing_file, "key '" + key.name + "' has no certificate at " + key.certificate.string() +
+                               ": make the key with `" + keygen_command(config, key) + "`");
 }
 
 const KeyConfig& Config::key(const std::optional<std::string>& name) const {
@@ -232,17 +295,21 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
   try {
     root = toml::parse(text, path.string());
   } catch (const toml::parse_error& e) {
+    std::string hint = unquoted_duration_hint(text, e.source().begin.line);
     throw Error(Errc::usage, path.string() + ":" + std::to_string(e.source().begin.line) + ": " +
-                                 std::string(e.description()));
+                                 (hint.empty() ? std::string(e.description()) : hint));
   }
   Config c;
   c.path = path;
+  std::vector<std::tuple<const toml::node*, std::string, token::Pkcs11Uri>> uris;  // of [keys.*], in order
   r.only(root, "top level", {"token", "keys", "daemon", "catalogs", "packages", "repositories", "spool", "audit"});
   for (const auto& [k, v] : root)
     if (!v.is_table()) r.fail(&v, "'" + std::string(k.str()) + "' must be a section, such as [" + std::string(k.str()) + "]");
 
+  const toml::node* module_node = nullptr;
   if (const toml::table* t = r.table(root, "token")) {
     r.only(*t, "token", {"module", "sessions", "sign_timeout", "pinentry"});
+    module_node = t->get("module");
     r.string(*t, "token", "pinentry", c.token.pinentry);
     r.string(*t, "token", "module", c.token.module);
     r.integer(*t, "token", "sessions", c.token.sessions, 1, 64);
@@ -261,8 +328,38 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
       r.path(kt, section, "revocation", k.revocation);
       if (k.uri.empty()) r.fail(&node, "[" + section + "] needs uri = \"pkcs11:token=...;object=...\"");
       if (k.certificate.empty()) r.fail(&node, "[" + section + "] needs certificate = \"path of the public key\"");
+      token::Pkcs11Uri uri;
+      try {
+        uri = token::Pkcs11Uri::parse(k.uri);
+      } catch (const Error& e) {
+        r.fail(kt.get("uri"), "[" + section + "] uri: " + e.what());
+      }
+      uris.emplace_back(&node, section, std::move(uri));
       c.keys.emplace(k.name, std::move(k));
     }
+  }
+  // RFC 7512 §2.4 lets a URI name its module (module-path=, module-name=). Every key shares
+  // the one PKCS#11 context of [token] module, so such a query is used or refused, never
+  // silently ignored: module-path= supplies the module when [token] module is not set, and
+  // must name the same file when it is; module-name= must match the module in use.
+  const toml::node* module_from = module_node;
+  for (const auto& [node, section, uri] : uris) {
+    if (!uri.module_path) continue;
+    if (!module_from) {
+      c.token.module = *uri.module_path;
+      module_from = node;
+    } else if (!same_file(*uri.module_path, c.token.module)) {
+      r.fail(node, "[" + section + "] uri names module-path=" + *uri.module_path + " but " +
+                       (module_from == module_node ? "[token] module is " : "another key's uri names ") +
+                       c.token.module + ": every key is on the one configured module; make them the same or remove "
+                       "module-path from the uri");
+    }
+  }
+  for (const auto& [node, section, uri] : uris) {
+    if (uri.module_name && *uri.module_name != module_name_of(c.token.module))
+      r.fail(node, "[" + section + "] uri names module-name=" + *uri.module_name + " but the module in use is " +
+                       c.token.module + " (module-name=" + module_name_of(c.token.module) +
+                       "): fix [token] module or remove module-name from the uri");
   }
   if (const toml::table* t = r.table(root, "daemon")) {
     r.only(*t, "daemon", {"socket", "admin_socket", "sign_uids", "sign_gids", "admin_uids", "unlock_window",

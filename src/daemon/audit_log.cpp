@@ -38,6 +38,8 @@ namespace {
 // the verifier calls longer lines broken, so that neither ever buffers without bound.
 constexpr std::size_t kMaxLine = 64 * 1024;
 const std::string kZeroHash(64, '0');
+// The first record of a file that continues a rotated one.
+constexpr const char* kContinueEvent = "continue";
 
 [[noreturn]] void throw_io(const std::string& what, const std::filesystem::path& path, int err) {
   throw Error(Errc::io, what + " audit log " + path.string() + ": " + std::strerror(err));
@@ -60,9 +62,16 @@ std::string now_rfc3339_ms() {
   return buf;
 }
 
-// Checks one line (without its LF) on its own. On success returns an empty string and sets
-// `prev`; otherwise returns the reason.
-std::string check_record(std::string_view line, std::string& prev) {
+// What verification needs of one record.
+struct RecordFields {
+  std::string prev;
+  std::string event;
+  std::string previous_file;  // of a "continue" record
+};
+
+// Checks one line (without its LF) on its own. On success returns an empty string and fills
+// `fields`; otherwise returns the reason.
+std::string check_record(std::string_view line, RecordFields& fields) {
   if (line.size() > kMaxLine) return "line too long (more than " + std::to_string(kMaxLine) + " bytes)";
   nlohmann::json j;
   try {
@@ -76,7 +85,14 @@ std::string check_record(std::string_view line, std::string& prev) {
     if (it == j.end()) return std::string("missing field \"") + field + "\"";
     if (!it->is_string()) return std::string("field \"") + field + "\" is not a string";
   }
-  prev = j["prev"].get<std::string>();
+  fields.prev = j["prev"].get<std::string>();
+  fields.event = j["event"].get<std::string>();
+  fields.previous_file.clear();
+  if (fields.event == kContinueEvent) {
+    auto it = j.find("previous_file");
+    if (it == j.end() || !it->is_string()) return "a \"continue\" record without a \"previous_file\" string";
+    fields.previous_file = it->get<std::string>();
+  }
   return {};
 }
 
@@ -114,9 +130,16 @@ std::string read_last_line(int fd, std::uint64_t size, const std::filesystem::pa
   return tail;
 }
 
-}  // namespace
+// A log opened for appending, locked, with the hash its next record chains to (64 zeros for an
+// empty file).
+struct OpenedLog {
+  UniqueFd fd;
+  std::uint64_t size = 0;
+  std::string last_hash;
+};
 
-AuditLog::AuditLog(const std::filesystem::path& path) : path_(path) {
+OpenedLog open_log(const std::filesystem::path& path) {
+  OpenedLog out;
   bool created = true;
   int raw = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (raw < 0 && errno == EEXIST) {
@@ -124,10 +147,10 @@ AuditLog::AuditLog(const std::filesystem::path& path) : path_(path) {
     raw = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   }
   if (raw < 0) throw_io("cannot open", path, errno);
-  fd_.reset(raw);
+  out.fd.reset(raw);
 
   // Two writers would fork the chain: one catsignd per log.
-  while (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+  while (::flock(out.fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
     if (errno == EWOULDBLOCK)
       throw Error(Errc::io, "audit log " + path.string() +
@@ -149,9 +172,10 @@ AuditLog::AuditLog(const std::filesystem::path& path) : path_(path) {
   if (::fstat(rfd.get(), &st) != 0) throw_io("cannot stat", path, errno);
   if (!S_ISREG(st.st_mode)) throw Error(Errc::io, "audit log " + path.string() + " is not a regular file");
   std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  out.size = size;
   if (size == 0) {
-    prev_hash_ = kZeroHash;
-    return;
+    out.last_hash = kZeroHash;
+    return out;
   }
 
   const std::string advice = ": run `catsign audit verify " + path.string() +
@@ -168,11 +192,20 @@ AuditLog::AuditLog(const std::filesystem::path& path) : path_(path) {
                               " ends in an incomplete line (no final LF; a write was interrupted?)" + advice);
 
   std::string line = read_last_line(rfd.get(), size, path);
-  std::string prev;
-  std::string why = check_record(line, prev);
+  RecordFields fields;
+  std::string why = check_record(line, fields);
   if (!why.empty())
     throw Error(Errc::io, "audit log " + path.string() + ": the last line is not a valid record (" + why + ")" + advice);
-  prev_hash_ = sha256_hex(line);
+  out.last_hash = sha256_hex(line);
+  return out;
+}
+
+}  // namespace
+
+AuditLog::AuditLog(const std::filesystem::path& path) : path_(path) {
+  OpenedLog log = open_log(path);
+  fd_ = std::move(log.fd);
+  prev_hash_ = std::move(log.last_hash);
 }
 
 void AuditLog::append(nlohmann::json record) {
@@ -182,6 +215,10 @@ void AuditLog::append(nlohmann::json record) {
     throw Error(Errc::internal, "audit record has no \"event\" string");
 
   std::lock_guard<std::mutex> lock(mutex_);
+  write_record(record);
+}
+
+void AuditLog::write_record(nlohmann::json& record) {
   if (!fd_)
     throw Error(Errc::io, "audit log " + path_.string() +
                               " is unusable after an earlier write failure: check it with `catsign audit verify`"
@@ -219,7 +256,41 @@ void AuditLog::append(nlohmann::json record) {
   prev_hash_ = std::move(hash);
 }
 
-AuditVerifyResult verify_audit_log(const std::filesystem::path& path) {
+std::optional<std::filesystem::path> AuditLog::reopen() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!fd_)
+    throw Error(Errc::io, "audit log " + path_.string() +
+                              " is unusable after an earlier write failure: check it with `catsign audit verify`"
+                              " and restart catsignd");
+  struct stat open_st {}, path_st {};
+  if (::fstat(fd_.get(), &open_st) != 0) throw_io("cannot stat", path_, errno);
+  if (::stat(path_.c_str(), &path_st) == 0 && path_st.st_dev == open_st.st_dev && path_st.st_ino == open_st.st_ino)
+    return std::nullopt;  // not rotated
+
+  // Where the open file is now (logrotate renamed it): the kernel knows its name.
+  std::filesystem::path previous;
+  std::error_code ec;
+  previous = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd_.get()), ec);
+  if (ec) previous = path_.string() + " (renamed)";
+
+  OpenedLog next = open_log(path_);
+  if (next.size != 0)
+    throw Error(Errc::io, "cannot continue the audit log in " + path_.string() +
+                              ": that file already holds records, so catsignd keeps writing " + previous.string() +
+                              "; move " + path_.string() + " aside (keep it), then reopen again");
+  nlohmann::json first = {{"event", kContinueEvent}, {"previous_file", previous.filename().string()}, {"result", "ok"}};
+  UniqueFd old = std::move(fd_);
+  fd_ = std::move(next.fd);
+  try {
+    write_record(first);  // "prev": the hash of the previous file's last line
+  } catch (...) {
+    fd_ = std::move(old);  // keep writing where the chain still holds
+    throw;
+  }
+  return previous;  // `old` closes here, which drops its lock
+}
+
+AuditVerifyResult verify_audit_log(const std::filesystem::path& path, const std::optional<std::string>& continues_from) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_io("cannot open", path, errno);
 
@@ -261,17 +332,32 @@ AuditVerifyResult verify_audit_log(const std::filesystem::path& path) {
 
       ++lineno;
       if (overlong) return fail("line too long (more than " + std::to_string(kMaxLine) + " bytes)");
-      std::string prev;
-      std::string why = check_record(line, prev);
+      RecordFields fields;
+      std::string why = check_record(line, fields);
       if (!why.empty()) return fail(why);
-      if (prev != expected) {
-        if (lineno == 1)
+      if (lineno == 1) {
+        // The start of a chain, or the seam after a rotation.
+        if (fields.event == kContinueEvent) {
+          r.continues = fields.previous_file;
+          if (continues_from && fields.prev != *continues_from)
+            return fail("does not continue the file before it: \"prev\" is not the SHA-256 of that file's last line "
+                        "(a file between them is missing, the files are out of order, or the earlier file's last "
+                        "line was edited)");
+          expected = fields.prev;
+        } else if (continues_from) {
+          return fail("does not continue the file before it: the first record is a \"" + fields.event.substr(0, 40) +
+                      "\" event, not \"continue\" (the chain starts anew here)");
+        } else if (fields.prev != kZeroHash) {
           return fail("\"prev\" of the first line is not 64 zeros (lines removed from the start, or edited)");
+        }
+      }
+      if (fields.prev != expected) {
         return fail("\"prev\" does not match the SHA-256 of line " + std::to_string(lineno - 1) + " (line " +
                     std::to_string(lineno - 1) +
                     " or an earlier one was edited, or lines were removed or reordered)");
       }
       expected = sha256_hex(line);
+      r.last_hash = expected;
       line.clear();
       r.lines = lineno;
     }

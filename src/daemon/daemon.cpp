@@ -20,6 +20,7 @@
 
 extern char** environ;
 
+#include "catsign/daemon/log.hpp"
 #include "catsign/daemon/server.hpp"
 #include "catsign/daemon/spool.hpp"
 #include "catsign/token/pin.hpp"
@@ -219,9 +220,7 @@ int run_daemon(int argc, char** argv) {
     std::fprintf(stderr, "catsignd: %s (see catsignd --help)\n", e.what());
     return 2;
   }
-  auto logger = spdlog::stderr_color_mt("catsignd");
-  logger->set_pattern("%^%l%$: %v");
-  spdlog::set_default_logger(logger);
+  spdlog::set_default_logger(make_daemon_logger("catsignd"));
   try {
     // Before anything starts a thread.
     SignalWatch signals;
@@ -261,7 +260,16 @@ int run_daemon(int argc, char** argv) {
                  config.daemon.admin_socket.string());
     notify_ready("locked: a person must run catsign unlock");
     if (spool) spool->start();
-    server.run([&] { watch.tick(); });
+    // WATCHDOG=1 from the event loop's own tick: it stops when the loop does.
+    Watchdog watchdog;
+    if (watchdog.enabled())
+      spdlog::info("systemd watchdog on: the event loop sends WATCHDOG=1 about every {} ms",
+                   std::max<long long>(1000, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 watchdog.interval()).count() / 3));
+    server.run([&] {
+      watchdog.kick();
+      watch.tick();
+    });
     if (spool) spool->stop();  // finishes a request in hand; answers nothing more
     notify_stopping();
     service.lock(stopped_by.empty() ? "daemon stopping" : "daemon stopping on " + stopped_by,

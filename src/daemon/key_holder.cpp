@@ -49,6 +49,22 @@ KeyHolder::KeyHolder(const Config& config, const KeyConfig& key, std::vector<con
   keys_.push_back(&key);
   for (const KeyConfig* k : others)
     if (k->name != key.name) keys_.push_back(k);
+  // A configured key whose certificate was never made (the example config's package key,
+  // before `catsign keygen --key package`) turns signing with that key off rather than
+  // keeping the daemon from serving catalogs; the catalog key itself must exist.
+  std::erase_if(keys_, [&](const KeyConfig* k) {
+    if (k == &key_) {
+      require_certificate(config, *k);
+      return false;
+    }
+    try {
+      require_certificate(config, *k);
+      return false;
+    } catch (const Error& e) {
+      spdlog::warn("{}; signing with it is off until then (restart catsignd after keygen)", e.what());
+      return true;
+    }
+  });
   for (const KeyConfig* k : keys_) {
     openpgp::Certificate cert = openpgp::read_certificate_file(k->certificate);
     if (cert.revoked())

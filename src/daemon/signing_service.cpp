@@ -66,6 +66,11 @@ Outcome SigningService::refuse(const Error& e, nlohmann::json& record) {
   return Outcome::refused(e);
 }
 
+void SigningService::count_result(const std::string& result) {
+  std::lock_guard lock(results_mutex_);
+  ++results_[result];
+}
+
 template <typename Produce>
 Outcome SigningService::audited(nlohmann::json& record, const std::string& what, const Peer& peer, Produce&& produce) {
   Outcome outcome;
@@ -90,11 +95,14 @@ Outcome SigningService::audited(nlohmann::json& record, const std::string& what,
   } catch (const std::exception& e) {
     spdlog::error("audit log write failed, signature withheld: {}", e.what());
     set_last_error(std::string("audit log: ") + e.what());
+    count_result(errc_name(Errc::internal));
     return Outcome::refused(Errc::internal,
                             std::string("the audit log could not be written, so nothing was released: ") + e.what());
   }
+  count_result(outcome.ok() ? "ok" : errc_name(*outcome.refusal));
   if (outcome.ok()) {
     ++signatures_;
+    last_signature_time_ = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
     spdlog::info("signed {} for uid {} pid {}", what, peer.uid, peer.pid);
   } else {
     spdlog::warn("refused {} for uid {} pid {}: {}", what, peer.uid, peer.pid, outcome.message);
@@ -130,8 +138,13 @@ void SigningService::require_unlocked() {
 
 signing::Facts SigningService::sign_package_file(const Request& request, signing::StringWriter& out,
                                                  nlohmann::json& record) {
-  if (!packages_root_ || config_.packages.key.empty() || !key_.has_key(config_.packages.key))
+  if (!packages_root_ || config_.packages.key.empty())
     throw Error(Errc::refused, "package signing is not configured: set [packages] root and key");
+  if (!key_.has_key(config_.packages.key))
+    throw Error(Errc::refused, "package signing is off: the package key '" + config_.packages.key +
+                                   "' has no certificate yet; make it with `" +
+                                   keygen_command(config_, config_.key(config_.packages.key)) +
+                                   "`, then restart catsignd");
   const std::string& path = request.target;
   bool suffix_ok = false;
   for (const std::string& suffix : config_.packages.suffixes)
@@ -279,7 +292,16 @@ std::string SigningService::status() const {
       {"token_present", s.unlocked},
       {"signatures", signatures_.load()},
       {"sessions", config_.token.sessions},
+      {"unlock_window_s", config_.daemon.unlock_window.count()},
+      {"warn_before_s", config_.daemon.warn_before.count()},
+      {"last_signature_time", last_signature_time_.load()},
   };
+  {
+    std::lock_guard lock(results_mutex_);
+    j["signatures_by_result"] = nlohmann::json::object();
+    j["signatures_by_result"]["ok"] = 0;
+    for (const auto& [result, n] : results_) j["signatures_by_result"][result] = n;
+  }
   {
     std::lock_guard lock(last_error_mutex_);
     j["last_error"] = last_error_;

@@ -5,15 +5,23 @@
 // is a configuration mistake that would otherwise be served silently (a datagram socket, a TCP
 // port, a socket whose name nobody set), so it is refused before the daemon accepts anything.
 //
+// The watchdog: WATCHDOG=1 goes out from the event loop's once-a-second tick, never from a
+// thread of its own, so it stops exactly when the loop does (a hung token call on the event
+// thread, a deadlock), and systemd restarts the daemon. WatchdogSec= must leave room for the
+// tick: at least 3s.
+//
 // Notification: sd_notify() is a no-op returning 0 when NOTIFY_SOCKET is unset, which is what
 // makes catsignd run the same in a terminal. Failures to notify are not fatal: systemd notices
 // a missing READY=1 by itself (TimeoutStartSec=).
 #include "catsign/daemon/systemd.hpp"
 
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -91,5 +99,31 @@ void notify_ready(const std::string& status) { notify("READY=1\nSTATUS=" + one_l
 void notify_status(const std::string& status) { notify("STATUS=" + one_line(status)); }
 
 void notify_stopping() { notify("STOPPING=1"); }
+
+Watchdog::Watchdog() {
+  std::uint64_t usec = 0;
+  // > 0: enabled for this process (WATCHDOG_PID, when set, is ours); 0: not asked; < 0: the
+  // variables are malformed, which systemd never does: treat as not asked.
+  if (sd_watchdog_enabled(1, &usec) > 0 && usec > 0) interval_ = std::chrono::microseconds(usec);
+}
+
+void Watchdog::kick(Clock::time_point now) {
+  if (!enabled()) return;
+  if (sent_ && now - last_ < interval_ / 3) return;
+  notify("WATCHDOG=1");
+  last_ = now;
+  sent_ = true;
+}
+
+bool stderr_is_journal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (!stream) return false;
+  unsigned long long dev = 0, ino = 0;
+  char tail = 0;
+  if (std::sscanf(stream, "%llu:%llu%c", &dev, &ino, &tail) != 2) return false;
+  struct stat st {};
+  if (::fstat(STDERR_FILENO, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == dev && static_cast<unsigned long long>(st.st_ino) == ino;
+}
 
 }  // namespace catsign::daemon

@@ -93,6 +93,10 @@ Pkcs11Uri Pkcs11Uri::parse(const std::string& text) {
       default: break;
     }
   }
+  if (const char* m = p11_kit_uri_get_module_path(uri.get()); m != nullptr) out.module_path = m;
+  if (const char* m = p11_kit_uri_get_module_name(uri.get()); m != nullptr) out.module_name = m;
+  if (out.module_path && out.module_path->empty())
+    throw Error(Errc::usage, "PKCS#11 URI \"" + text + "\" has an empty module-path=: name the module's file or remove it");
   if (out.object_label && out.object_label->empty()) {
     throw Error(Errc::usage, "PKCS#11 URI \"" + text + "\" has an empty object=: name the key's label");
   }

@@ -103,7 +103,7 @@ TEST(Config, RefusesUnknownSettingsWithTheLine) {
 TEST(Config, RefusesWrongTypesAndValues) {
   EXPECT_NE(error_of("[token]\nsessions = \"two\"\n").find("sessions"), std::string::npos);
   EXPECT_NE(error_of("[token]\nsessions = 0\n").find("sessions"), std::string::npos);
-  EXPECT_NE(error_of("[daemon]\nunlock_window = \"7 days\"\n").find("not a duration"), std::string::npos);
+  EXPECT_NE(error_of("[daemon]\nunlock_window = \"7 fortnights\"\n").find("not a duration"), std::string::npos);
   EXPECT_NE(error_of("[daemon]\nsign_uids = [-1]\n").find("sign_uids"), std::string::npos);
   EXPECT_NE(error_of("[catalogs]\nresign_form = \"both\"\n").find("resign_form"), std::string::npos);
   EXPECT_NE(error_of("[catalogs]\nkey = \"missing\"\n").find("missing"), std::string::npos);
@@ -115,6 +115,69 @@ TEST(Config, RefusesWrongTypesAndValues) {
 TEST(Config, SyntaxErrorsNameTheLine) {
   std::string e = error_of("[token]\nmodule = \"unterminated\n");
   EXPECT_NE(e.find("catsign.toml:2"), std::string::npos) << e;
+}
+
+// TOML has no duration type: an unquoted `7d` is a syntax error, and the line must say to
+// quote it rather than repeat the TOML parser's "expected digit".
+TEST(Config, UnquotedDurationSaysToQuoteIt) {
+  std::string e = error_of("[daemon]\nunlock_window = 7d\n");
+  EXPECT_NE(e.find("catsign.toml:2"), std::string::npos) << e;
+  EXPECT_NE(e.find("unlock_window = \"7d\""), std::string::npos) << e;
+  EXPECT_EQ(e.find("expected digit"), std::string::npos) << e;
+  e = error_of("[daemon]\nwarn_before = 1h 30m   # a comment\n");
+  EXPECT_NE(e.find("warn_before = \"1h 30m\""), std::string::npos) << e;
+  e = error_of("[token]\nsign_timeout = 90min\n");
+  EXPECT_NE(e.find("sign_timeout = \"90min\""), std::string::npos) << e;
+  // A number alone parses as TOML, but has no unit.
+  e = error_of("[daemon]\nunlock_window = 7\n");
+  EXPECT_NE(e.find("no unit"), std::string::npos) << e;
+  EXPECT_NE(e.find("unlock_window = \"7s\""), std::string::npos) << e;
+  // Other syntax errors keep the parser's own words.
+  e = error_of("[daemon]\nsocket = /run/x\n");
+  EXPECT_EQ(e.find("quoted string; write"), std::string::npos) << e;
+}
+
+TEST(Config, DurationsTakeSystemdForms) {
+  Config c = parse_config("[daemon]\nunlock_window = \"1w\"\nwarn_before = \"1h 30m\"\nrequest_timeout = \"90min\"\n"
+                          "[token]\nsign_timeout = \"2 minutes\"\n",
+                          "/etc/catsign/catsign.toml");
+  EXPECT_EQ(c.daemon.unlock_window, std::chrono::hours(24 * 7));
+  EXPECT_EQ(c.daemon.warn_before, std::chrono::minutes(90));
+  EXPECT_EQ(c.daemon.request_timeout, std::chrono::minutes(90));
+  EXPECT_EQ(c.token.sign_timeout, std::chrono::minutes(2));
+}
+
+// RFC 7512 §2.4: module-path= and module-name= in a key's URI are used or refused, never ignored.
+TEST(Config, ModulePathInAKeyUriIsUsedOrRefused) {
+  const std::string key = "[keys.catalog]\ncertificate = \"c.asc\"\nuri = \"pkcs11:token=t;object=o";
+  // No [token] module: the URI's module is the one used.
+  Config c = parse_config(key + "?module-path=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so\"\n", "/etc/c.toml");
+  EXPECT_EQ(c.token.module, "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so");
+  // The same module named both ways: fine.
+  c = parse_config("[token]\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\n" + key +
+                       "?module-path=/usr/lib/softhsm/libsofthsm2.so\"\n",
+                   "/etc/c.toml");
+  EXPECT_EQ(c.token.module, "/usr/lib/softhsm/libsofthsm2.so");
+  // Another module than [token] module: refused, both named.
+  std::string e = error_of("[token]\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\n" + key +
+                           "?module-path=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so\"\n");
+  EXPECT_NE(e.find("module-path=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"), std::string::npos) << e;
+  EXPECT_NE(e.find("[token] module is /usr/lib/softhsm/libsofthsm2.so"), std::string::npos) << e;
+  // Two keys naming two modules: refused.
+  e = error_of(key + "?module-path=/a/liba.so\"\n[keys.other]\ncertificate = \"o.asc\"\n"
+                     "uri = \"pkcs11:token=t;object=p?module-path=/b/libb.so\"\n");
+  EXPECT_NE(e.find("another key's uri"), std::string::npos) << e;
+  // module-name= must be the module in use (its file name without lib and .so).
+  c = parse_config("[token]\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\n" + key + "?module-name=softhsm2\"\n",
+                   "/etc/c.toml");
+  EXPECT_EQ(c.token.module, "/usr/lib/softhsm/libsofthsm2.so");
+  e = error_of("[token]\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\n" + key + "?module-name=opensc-pkcs11\"\n");
+  EXPECT_NE(e.find("module-name=opensc-pkcs11"), std::string::npos) << e;
+  EXPECT_NE(e.find("module-name=softhsm2"), std::string::npos) << e;
+  // A malformed URI is named with its key at load time.
+  e = error_of("[keys.catalog]\ncertificate = \"c.asc\"\nuri = \"pkcs12:object=o\"\n");
+  EXPECT_NE(e.find("[keys.catalog] uri"), std::string::npos) << e;
+  EXPECT_NE(e.find("catsign.toml:3"), std::string::npos) << e;
 }
 
 TEST(Config, MissingFileSaysHowToGiveOne) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,6 +73,25 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
                         "[packages]\nroot = \"mirror\"\nkey = \"package\"\n"
                       : "") +
                  "\n[audit]\nlog = \"state/audit.jsonl\"\n" + options_.extra_config);
+  if (options_.example_config) {
+    // The folders an install makes (packaging/README.md): the state and spool folders, the
+    // package tree beside the catalogs.
+    std::string text = read_text(kSource + "/packaging/catsign.toml.example");
+    auto move = [&](const std::string& from, const std::string& to) {
+      for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    };
+    move("/etc/catsign/", (d / "keys").string() + "/");
+    move("/run/catsign/", (d / "run").string() + "/");
+    move("/srv/opencsw/mirror", root().string());
+    move("/var/spool/catsign", (d / "spool").string());
+    move("/var/lib/catsign/", (d / "state").string() + "/");
+    move("module = \"/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so\"", "module = \"" + kSoftHsm + "\"");
+    std::filesystem::create_directories(root() / "allpkgs");
+    std::filesystem::create_directories(d / "spool");
+    std::filesystem::create_directories(d / "state");
+    write_text(config(), text);
+  }
   std::string pin = std::string(kPin) + "\n";
   RunResult k = catsign({"keygen", "--config", config().string(), "--key", "catalog", "--bits", "2048", "--uid",
                          "Catalog Test <catalog@example.org>", "--pin-fd", "3"}, &pin);
@@ -106,6 +126,12 @@ void DaemonFixture::start() {
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
     ::setenv("SOFTHSM2_CONF", softhsm_conf().c_str(), 1);
     for (const auto& [name, value] : options_.env) ::setenv(name.c_str(), value.c_str(), 1);
+    if (!options_.journal_stream.empty()) {
+      struct stat st {};
+      ::fstat(2, &st);
+      unsigned long long ino = st.st_ino + (options_.journal_stream == "stderr" ? 0 : 1);
+      ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(ino)).c_str(), 1);
+    }
     ::execl(kCatsignd.c_str(), kCatsignd.c_str(), "--config", config().c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

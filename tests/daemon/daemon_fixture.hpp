@@ -35,6 +35,13 @@ struct DaemonOptions {
   bool package_key = false;
   // The package gate, with the package key's certificate as the keyring (needs package_key).
   bool require_package_signatures = false;
+  // Instead of the fixture's own config: packaging/catsign.toml.example as installed, with
+  // only its paths moved into the fixture's folder and the module set to SoftHSM. Only the
+  // catalog key is made (keys/catalog-2026.asc).
+  bool example_config = false;
+  // JOURNAL_STREAM for the daemon: "stderr" names its stderr (the log file) as journald's
+  // stream would, "other" names a device and inode that are not its stderr's; empty: unset.
+  std::string journal_stream{};
 };
 
 // A parsed reply: "OK <n>\n<payload>" or "ERR <CODE> <message>\n". `code` is "OK" for OK.

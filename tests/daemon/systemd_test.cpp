@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -25,12 +26,15 @@
 
 #include "../support/process.hpp"
 #include "catsign/config.hpp"
+#include "catsign/daemon/log.hpp"
 #include "catsign/error.hpp"
+#include "catsign/util/duration.hpp"
 
 namespace catsign::daemon {
 namespace {
 
 using catsign::testing::TempDir;
+using catsign::testing::read_text;
 
 sockaddr_un unix_address(const std::string& path) {
   sockaddr_un a{};
@@ -271,9 +275,11 @@ class NotifySocket {
   bool ok() const { return ok_; }
   const std::string& path() const { return path_; }
   // The next datagram, or "<none>" after the timeout.
-  std::string receive() {
+  std::string receive(int timeout_ms = 2000) {
     std::vector<char> buf(4096);
-    ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return "<none>";
+    ssize_t n = ::recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
     return n < 0 ? std::string("<none>") : std::string(buf.data(), static_cast<std::size_t>(n));
   }
 
@@ -315,6 +321,112 @@ TEST(Systemd, StatusCannotSmuggleAnotherAssignment) {
   EXPECT_EQ(sock.receive(), "STATUS=locked STOPPING=1  ERRNO=5");
 }
 
+TEST(Systemd, WatchdogIsOffUnlessSystemdAsksForIt) {
+  TempDir dir;
+  NotifySocket sock((dir / "notify").string());
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(in_child([&] {
+              ::setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
+              ::unsetenv("WATCHDOG_USEC");
+              ::unsetenv("WATCHDOG_PID");
+              Watchdog none;
+              CHILD_CHECK(!none.enabled());
+              none.kick();
+              // Asked of another process (inherited variables): not ours to keep alive.
+              ::setenv("WATCHDOG_USEC", "3000000", 1);
+              ::setenv("WATCHDOG_PID", std::to_string(::getppid()).c_str(), 1);
+              Watchdog other;
+              CHILD_CHECK(!other.enabled());
+              other.kick();
+              notify_status("marker");
+              return 0;
+            }),
+            0);
+  EXPECT_EQ(sock.receive(), "STATUS=marker");  // and no WATCHDOG=1 before it
+}
+
+TEST(Systemd, WatchdogKicksAtMostThreeTimesAnInterval) {
+  TempDir dir;
+  NotifySocket sock((dir / "notify").string());
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(in_child([&] {
+              ::setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
+              ::setenv("WATCHDOG_USEC", "3000000", 1);
+              ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+              Watchdog w;
+              CHILD_CHECK(w.enabled());
+              CHILD_CHECK(w.interval() == std::chrono::seconds(3));
+              // Nothing the daemon starts (an expiry command) inherits the request.
+              CHILD_CHECK(std::getenv("WATCHDOG_USEC") == nullptr);
+              CHILD_CHECK(std::getenv("WATCHDOG_PID") == nullptr);
+              Watchdog::Clock::time_point t0{};
+              w.kick(t0 + std::chrono::seconds(10));                                 // sent
+              w.kick(t0 + std::chrono::seconds(10) + std::chrono::milliseconds(500)); // too soon
+              w.kick(t0 + std::chrono::seconds(11));                                 // a third: sent
+              notify_status("marker");
+              return 0;
+            }),
+            0);
+  EXPECT_EQ(sock.receive(), "WATCHDOG=1");
+  EXPECT_EQ(sock.receive(), "WATCHDOG=1");
+  EXPECT_EQ(sock.receive(), "STATUS=marker");
+}
+
+// In a child whose stderr is a file: JOURNAL_STREAM set to `stream` (a format with %llu for
+// the file's device and inode), four lines logged at four levels. Returns the file.
+std::string log_lines_with_journal_stream(const TempDir& dir, const std::function<std::string(struct stat)>& stream) {
+  std::string path = (dir / "stderr").string();
+  int rc = in_child([&] {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHILD_CHECK(fd >= 0);
+    CHILD_CHECK(::dup2(fd, 2) == 2);
+    struct stat st {};
+    CHILD_CHECK(::fstat(2, &st) == 0);
+    ::setenv("JOURNAL_STREAM", stream(st).c_str(), 1);
+    auto logger = make_daemon_logger("journal-test");
+    logger->set_level(spdlog::level::debug);
+    logger->error("an error");
+    logger->warn("a warning");
+    logger->info("some news");
+    logger->debug("a detail");
+    logger->flush();
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+  return read_text(path);
+}
+
+TEST(Journal, PriorityPrefixesWhenJournalStreamNamesStderr) {
+  TempDir dir;
+  std::string lines = log_lines_with_journal_stream(dir, [](struct stat st) {
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  });
+  EXPECT_EQ(lines, "<3>an error\n<4>a warning\n<6>some news\n<7>a detail\n");
+}
+
+TEST(Journal, PlainLinesWhenJournalStreamNamesSomethingElse) {
+  TempDir dir;
+  // Inherited from a parent whose stderr was the journal, but this stderr was redirected.
+  for (auto stream : std::vector<std::function<std::string(struct stat)>>{
+           [](struct stat st) { return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1); },
+           [](struct stat st) { return std::to_string(st.st_dev + 1) + ":" + std::to_string(st.st_ino); },
+           [](struct stat st) { return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + "x"; },
+           [](struct stat) { return std::string("journal"); },
+           [](struct stat) { return std::string(""); }}) {
+    std::string lines = log_lines_with_journal_stream(dir, stream);
+    EXPECT_EQ(lines, "error: an error\nwarning: a warning\ninfo: some news\ndebug: a detail\n");
+  }
+}
+
+TEST(Journal, SyslogPriorities) {
+  EXPECT_EQ(syslog_priority(spdlog::level::critical), 2);
+  EXPECT_EQ(syslog_priority(spdlog::level::err), 3);
+  EXPECT_EQ(syslog_priority(spdlog::level::warn), 4);
+  EXPECT_EQ(syslog_priority(spdlog::level::info), 6);
+  EXPECT_EQ(syslog_priority(spdlog::level::debug), 7);
+  EXPECT_EQ(syslog_priority(spdlog::level::trace), 7);
+}
+
 TEST(Systemd, UnreachableNotifySocketIsNotFatal) {
   TempDir dir;
   EXPECT_EQ(in_child([&] {
@@ -335,7 +447,6 @@ TEST(Systemd, UnreachableNotifySocketIsNotFatal) {
 namespace catsign::daemon {
 namespace {
 
-using catsign::testing::read_text;
 using catsign::testing::run;
 using catsign::testing::RunResult;
 
@@ -378,6 +489,8 @@ TEST(Packaging, UnitsAgreeWithTheExampleConfig) {
   EXPECT_NE(unit_value("catsignd-sign.socket", "SocketGroup"), unit_value("catsignd-admin.socket", "SocketGroup"));
 
   EXPECT_EQ(unit_value("catsignd.service", "Type"), "notify");
+  // The event loop kicks the watchdog about once a second: the interval must leave it room.
+  EXPECT_GE(parse_duration(unit_value("catsignd.service", "WatchdogSec")), std::chrono::seconds(3));
   EXPECT_EQ(unit_value("catsignd.service", "ExecStart"), "/usr/bin/catsignd --config /etc/catsign/catsign.toml");
   EXPECT_EQ(unit_value("catsignd.service", "ReadOnlyPaths"), c.catalogs.root.string());
   EXPECT_EQ(unit_value("catsignd.service", "ReadWritePaths"), "-" + c.spool_dir.string());
@@ -405,7 +518,8 @@ TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
   if (run({"sh", "-c", "command -v systemd-analyze"}).exit_code != 0) GTEST_FAIL() << "no systemd-analyze";
   // verify insists that ExecStart= names an executable: point it at a binary that exists.
   catsign::testing::TempDir dir;
-  for (const char* unit : {"catsignd.service", "catsignd-sign.socket", "catsignd-admin.socket"}) {
+  for (const char* unit : {"catsignd.service", "catsignd-sign.socket", "catsignd-admin.socket",
+                           "catsign-metrics.service", "catsign-metrics.timer"}) {
     std::string text = read_text(kPackaging / unit);
     const std::string from = "ExecStart=/usr/bin/catsignd";
     std::size_t at = text.find(from);
@@ -413,7 +527,8 @@ TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
     catsign::testing::write_text(dir / unit, text);
   }
   RunResult r = run({"systemd-analyze", "verify", "--man=no", (dir / "catsignd.service").string(),
-                     (dir / "catsignd-sign.socket").string(), (dir / "catsignd-admin.socket").string()});
+                     (dir / "catsignd-sign.socket").string(), (dir / "catsignd-admin.socket").string(),
+                     (dir / "catsign-metrics.service").string(), (dir / "catsign-metrics.timer").string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.err, "");
 }

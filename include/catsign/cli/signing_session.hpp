@@ -17,8 +17,9 @@ class SigningSession {
  public:
   // Opens the token named by the key's URI and logs in with a PIN from `pin_fd` or the
   // terminal. The PIN is wiped as soon as the login is done; core dumps are off before it is
-  // read.
-  SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd);
+  // read. Unless `for_keygen`, a missing certificate is refused before the PIN is asked for,
+  // naming the keygen command to run.
+  SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd, bool for_keygen = false);
 
   token::Token& token() noexcept { return token_; }
 

@@ -1,7 +1,9 @@
 // The audit log: one JSON object per line for every event (unlock, lock and why, sign,
 // refusal), each carrying the SHA-256 of the previous line so that an edited, removed or
 // reordered line breaks the chain. Each record is appended and fsynced before the daemon
-// replies (docs/DESIGN.md "The path of one signature").
+// replies (docs/DESIGN.md "The path of one signature"). A rotated log goes on in a new file
+// whose first record names the previous file and carries the hash of its last line, so a
+// series of files is one chain.
 #pragma once
 
 #include <cstdint>
@@ -29,9 +31,21 @@ class AuditLog {
   // the write or fsync fails: the caller must then not release the signature.
   void append(nlohmann::json record);
 
+  // For log rotation (rename, then SIGHUP): when `path` no longer names the open file, opens
+  // a new file there and carries the chain over to it. Its first record is a "continue" event
+  // naming the previous file ("previous_file", its name now) whose "prev" is the SHA-256 of
+  // that file's last line, so the series verifies in order and no line can be cut at the
+  // seam. Returns the previous file's path when it did; nullopt when `path` still names the
+  // open file (nothing to do). On failure (Error(io): the new file cannot be made, or already
+  // holds records) the log keeps writing the open file. Safe to call from any thread while
+  // others append; not from a signal handler.
+  std::optional<std::filesystem::path> reopen();
+
   const std::filesystem::path& path() const noexcept { return path_; }
 
  private:
+  void write_record(nlohmann::json& record);  // with mutex_ held
+
   std::filesystem::path path_;
   UniqueFd fd_;
   std::mutex mutex_;
@@ -43,10 +57,18 @@ struct AuditVerifyResult {
   std::uint64_t lines = 0;          // records checked
   std::uint64_t first_bad_line = 0; // 1-based, when !ok
   std::string reason;               // what is wrong with that line
+  // When the file's first record is a "continue" event: the file it names as the one before.
+  std::string continues;
+  std::string last_hash;            // hex SHA-256 of the last line; empty for an empty file
 };
 
 // Checks the chain from the first line: every line is a JSON object with "time", "event" and
-// "prev", and "prev" is the SHA-256 of the line before.
-AuditVerifyResult verify_audit_log(const std::filesystem::path& path);
+// "prev", and "prev" is the SHA-256 of the line before. The first line's "prev" is 64 zeros,
+// or, in a file that continues a rotated one, the first line is a "continue" event naming the
+// previous file, and its "prev" is `continues_from` (the SHA-256 of the previous file's last
+// line) when given; without it, it cannot be checked and `continues` says so. An empty file
+// verifies with no records (it vouches for nothing and breaks nothing).
+AuditVerifyResult verify_audit_log(const std::filesystem::path& path,
+                                   const std::optional<std::string>& continues_from = std::nullopt);
 
 }  // namespace catsign::daemon

@@ -81,6 +81,12 @@ class SigningService {
   std::map<std::string, std::unique_ptr<catalog::Root>> repository_roots_;  // by [repositories.NAME]
   std::vector<openpgp::Certificate> keyring_;      // when the gate is on
   std::atomic<std::uint64_t> signatures_{0};
+  // For monitoring (STATUS "signatures_by_result", "last_signature_time"): SIGN and SIGNPKG
+  // answers by result, "ok" or the refusal's error name ("locked", "hash_mismatch", ...).
+  void count_result(const std::string& result);
+  mutable std::mutex results_mutex_;
+  std::map<std::string, std::uint64_t> results_;
+  std::atomic<std::int64_t> last_signature_time_{0};  // Unix seconds; 0: none since start
   mutable std::mutex last_error_mutex_;
   std::string last_error_;
 };

@@ -31,6 +31,9 @@ struct Pkcs11Uri {
   std::optional<std::string> object_label;        // object=
   std::optional<Bytes> object_id;                 // id= (percent-encoded bytes)
   ObjectType object_type = ObjectType::any;       // type=
+  // Query attributes of RFC 7512 §2.4 naming the module; the configuration uses or refuses them.
+  std::optional<std::string> module_path;         // ?module-path=
+  std::optional<std::string> module_name;         // ?module-name=
 
   // Throws Error(Errc::usage) with one line saying what to fix when the URI is malformed,
   // names neither a token nor an object, or carries a PIN (pin-value / pin-source): a PIN

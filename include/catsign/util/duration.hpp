@@ -1,5 +1,6 @@
 // Durations as operators write them in the config and on the command line: "7d", "24h",
-// "90m", "30s", or combinations such as "1d12h".
+// "90m", "30s", combinations such as "1d12h", and systemd.time(7)'s forms ("1w", "1h 30m",
+// "90min", "2 days", "1.5h").
 #pragma once
 
 #include <chrono>
@@ -8,7 +9,8 @@
 
 namespace catsign {
 
-// Throws Error(usage) naming the text when it is not a positive duration.
+// Throws Error(usage) naming the text when it is not a positive duration of whole seconds; a
+// number without a unit is refused.
 std::chrono::seconds parse_duration(std::string_view text);
 
 // "6d 23h", "5h 2m", "42s": for status lines.
