@@ -21,10 +21,13 @@
 extern char** environ;
 
 #include "catsign/daemon/log.hpp"
+#include "catsign/daemon/reload.hpp"
 #include "catsign/daemon/server.hpp"
 #include "catsign/daemon/spool.hpp"
 #include "catsign/token/pin.hpp"
+#include "catsign/util/digest.hpp"
 #include "catsign/util/duration.hpp"
+#include "catsign/util/file.hpp"
 
 namespace catsign::daemon {
 
@@ -38,8 +41,8 @@ std::string signal_name(int sig) {
 
 // Every signal whose default would end the process and that is not a fault of its own: blocked
 // in all threads and read from a signalfd on the event thread, so none ends catsignd without
-// a word. SIGTERM, SIGINT and SIGQUIT stop it cleanly; SIGHUP goes to on_reload_signal; the
-// rest are logged and ignored.
+// a word. SIGTERM, SIGINT and SIGQUIT stop it cleanly; SIGHUP reloads the configuration and
+// reopens the audit log; the rest are logged and ignored.
 class SignalWatch {
  public:
   // Must run before any thread is started: threads inherit the mask.
@@ -57,8 +60,9 @@ class SignalWatch {
 
   int fd() const noexcept { return fd_.get(); }
 
-  // Handles every signal that has come; `stop` is called for the first stop signal.
-  void dispatch(const std::function<void(const std::string&)>& stop) {
+  // Handles every signal that has come: `stop` for a stop signal, `reload` for SIGHUP (with
+  // the sender's pid).
+  void dispatch(const std::function<void(const std::string&)>& stop, const std::function<void(pid_t)>& reload) {
     signalfd_siginfo info{};
     while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       const int sig = static_cast<int>(info.ssi_signo);
@@ -67,7 +71,7 @@ class SignalWatch {
         spdlog::info("{} from pid {}: stopping", name, info.ssi_pid);
         stop(name);
       } else if (sig == SIGHUP) {
-        on_reload_signal(info);
+        reload(static_cast<pid_t>(info.ssi_pid));
       } else {
         spdlog::warn("{} from pid {} ignored: catsignd stops on SIGTERM or SIGINT", name, info.ssi_pid);
       }
@@ -75,13 +79,6 @@ class SignalWatch {
   }
 
  private:
-  // SIGHUP: the place where the configuration is to be read again and the audit log reopened
-  // (for log rotation). Until then the signal changes nothing, and says so.
-  static void on_reload_signal(const signalfd_siginfo& info) {
-    spdlog::warn("SIGHUP from pid {}: nothing is reloaded; restart catsignd to apply a changed configuration",
-                 info.ssi_pid);
-  }
-
   sigset_t set_{};
   UniqueFd fd_;
 };
@@ -172,21 +169,22 @@ void run_expiry_command(const std::string& command, const std::string& event, st
 // before it, and systemd's status line.
 class WindowWatch {
  public:
-  WindowWatch(const Config& config, SigningService& service, KeyHolder& key)
-      : config_(config), service_(service), key_(key) {}
+  WindowWatch(LiveConfig& config, SigningService& service, KeyHolder& key)
+      : live_(config), service_(service), key_(key) {}
 
   void tick() {
-    if (service_.expire_if_due()) run_expiry_command(config_.daemon.expiry_command, "expired", std::chrono::seconds(0));
+    const auto config = live_.get();  // expiry_command and warn_before follow a reload
+    if (service_.expire_if_due()) run_expiry_command(config->daemon.expiry_command, "expired", std::chrono::seconds(0));
     LockState s = key_.state();
     auto now = KeyHolder::Clock::now();
     std::string status;
     if (s.unlocked) {
       auto left = std::chrono::duration_cast<std::chrono::seconds>(s.expires - now);
-      if (left <= config_.daemon.warn_before && warned_for_ != s.since) {
+      if (left <= config->daemon.warn_before && warned_for_ != s.since) {
         warned_for_ = s.since;
         spdlog::warn("the unlock window ends in {}: a person must run catsign unlock again after it",
                      format_duration(left));
-        run_expiry_command(config_.daemon.expiry_command, "warn", left);
+        run_expiry_command(config->daemon.expiry_command, "warn", left);
       }
       status = "unlocked, " + format_duration(left) + " left";
     } else {
@@ -199,7 +197,7 @@ class WindowWatch {
   }
 
  private:
-  const Config& config_;
+  LiveConfig& live_;
   SigningService& service_;
   KeyHolder& key_;
   KeyHolder::Clock::time_point warned_for_{};
@@ -228,31 +226,76 @@ int run_daemon(int argc, char** argv) {
     // This process will hold a PIN: no core files, not dumpable, not readable through /proc.
     token::disable_core_dumps();
     ::signal(SIGPIPE, SIG_IGN);
-    Config config = load_config(config_path);
-    const KeyConfig& catalog_key =
-        config.key(config.catalogs.key.empty() ? std::nullopt : std::optional<std::string>(config.catalogs.key));
-    std::vector<const KeyConfig*> other_keys;
-    if (!config.packages.key.empty()) other_keys.push_back(&config.key(config.packages.key));
-    for (const auto& [name, repository] : config.repositories) {
-      const KeyConfig* k = &config.repository_key(repository);
-      if (std::find(other_keys.begin(), other_keys.end(), k) == other_keys.end()) other_keys.push_back(k);
-    }
-    KeyHolder key(config, catalog_key, other_keys);
+    // The configuration the daemon started with stays alive for its whole run: the key holder
+    // keeps it (a reload can't change the token or the keys), the rest follows `live`.
+    const auto initial = std::make_shared<const Config>(load_config(config_path));
+    const Config& config = *initial;
+    LiveConfig live(initial);
+    std::vector<const KeyConfig*> keys = keys_in_use(config);
+    const KeyConfig& catalog_key = *keys.front();
+    KeyHolder key(config, catalog_key, std::vector<const KeyConfig*>(keys.begin() + 1, keys.end()));
     std::error_code ec;
     std::filesystem::create_directories(config.audit_log.parent_path(), ec);
     AuditLog audit(config.audit_log);
-    SigningService service(config, key, audit);
-    Server server(config, service, sockets_from_systemd());
-    WindowWatch watch(config, service, key);
-    // The spool ([spool] dir, docs/DESIGN.md "Contract"): request files answered on a thread of its own.
+    SigningService service(initial, key, audit);
+    Server server(live, service, sockets_from_systemd());
+    WindowWatch watch(live, service, key);
+    // The spool ([spool] dir, docs/DESIGN.md "Contract"): request files answered on a thread of
+    // its own, with the configuration it was started with (a reload starts a new one).
+    std::shared_ptr<const Config> spool_config = initial;
     std::unique_ptr<Spool> spool;
-    if (!config.spool_dir.empty()) spool = std::make_unique<Spool>(config, service);
+    if (!config.spool_dir.empty()) spool = std::make_unique<Spool>(*spool_config, service);
     std::string stopped_by;
+    // SIGHUP (docs/DESIGN.md "Reload"): reopen the audit log for rotation, then read the
+    // configuration again. What can change without a person takes effect for the next
+    // request and the unlock stays; anything else, or a file that does not load, is refused
+    // and the daemon goes on with what it has. Either way the attempt is audited.
+    auto reload = [&](pid_t from) {
+      spdlog::info("SIGHUP from pid {}: reopening the audit log and reading {} again", from, config_path);
+      try {
+        if (std::optional<std::filesystem::path> previous = audit.reopen())
+          spdlog::info("audit log reopened: {} goes on from {}", audit.path().string(), previous->string());
+      } catch (const std::exception& e) {
+        spdlog::error("the audit log was not reopened, it goes on in the open file: {}", e.what());
+      }
+      nlohmann::json record = {{"event", "reload"}, {"peer", {{"pid", from}}}};
+      try {
+        Bytes text = read_file(config_path, 1 << 20);
+        record["config_sha256"] = sha256_hex(text);
+        auto next = std::make_shared<const Config>(parse_config(
+            std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), std::filesystem::absolute(config_path)));
+        if (std::optional<std::string> why = restart_needed(*live.get(), *next)) throw Error(Errc::refused, *why);
+        // Everything that can fail is built before anything is swapped.
+        std::unique_ptr<Spool> next_spool;
+        if (!next->spool_dir.empty()) next_spool = std::make_unique<Spool>(*next, service);
+        service.reconfigure(next);
+        live.set(next);
+        if (spool) spool->stop();
+        spool = std::move(next_spool);
+        spool_config = next;
+        if (spool) spool->start();
+        record["result"] = "ok";
+        service.set_reload_error("");
+        spdlog::info("configuration reloaded from {} (sha256 {})", config_path, record["config_sha256"].get<std::string>());
+      } catch (const std::exception& e) {
+        record["result"] = "refused";
+        record["message"] = e.what();
+        service.set_reload_error(e.what());
+        spdlog::error("reload refused, the previous configuration stays: {}", e.what());
+      }
+      try {
+        audit.append(record);
+      } catch (const std::exception& e) {
+        spdlog::error("audit log write failed for a reload: {}", e.what());
+      }
+    };
     server.watch(signals.fd(), [&] {
-      signals.dispatch([&](const std::string& name) {
-        if (stopped_by.empty()) stopped_by = name;
-        server.stop();
-      });
+      signals.dispatch(
+          [&](const std::string& name) {
+            if (stopped_by.empty()) stopped_by = name;
+            server.stop();
+          },
+          reload);
     });
     audit.append({{"event", "start"}, {"key", openpgp::format_fingerprint(key.fingerprint())}, {"result", "ok"}});
     spdlog::info("ready, locked: key {} ({}), sign socket {}, admin socket {}",
@@ -272,8 +315,13 @@ int run_daemon(int argc, char** argv) {
     });
     if (spool) spool->stop();  // finishes a request in hand; answers nothing more
     notify_stopping();
-    service.lock(stopped_by.empty() ? "daemon stopping" : "daemon stopping on " + stopped_by,
-                 Peer{::getpid(), ::getuid(), ::getgid()});
+    const std::string why = stopped_by.empty() ? "daemon stopping" : "daemon stopping on " + stopped_by;
+    service.lock(why, Peer{::getpid(), ::getuid(), ::getgid()});
+    try {
+      audit.append({{"event", "stop"}, {"reason", why}, {"result", "ok"}});
+    } catch (const std::exception& e) {
+      spdlog::error("audit log write failed for the stop: {}", e.what());
+    }
     spdlog::info("stopped");
     return 0;
   } catch (const Error& e) {

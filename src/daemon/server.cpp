@@ -230,7 +230,7 @@ bool contains(const std::vector<Id>& list, Id id) {
 }  // namespace
 
 struct Server::Impl {
-  const Config& config;
+  LiveConfig& live;  // allow-lists, limits and timeouts follow a reload
   SigningService& service;
   Listener sign_listen;
   Listener admin_listen;
@@ -304,9 +304,9 @@ struct Server::Impl {
     }
   }
 
-  Impl(const Config& c, SigningService& s) : config(c), service(s) {}
+  Impl(LiveConfig& c, SigningService& s) : live(c), service(s) {}
 
-  std::chrono::milliseconds timeout() const { return config.daemon.request_timeout; }
+  std::chrono::milliseconds timeout() const { return live.get()->daemon.request_timeout; }
 
   void poke() noexcept {
     std::uint64_t one = 1;
@@ -414,15 +414,16 @@ struct Server::Impl {
 
   bool authorised(SocketKind kind, const Peer& peer, const std::vector<gid_t>& groups) const {
     if (peer.uid == own_uid) return true;
-    if (kind == SocketKind::admin) return contains(config.daemon.admin_uids, peer.uid);
-    if (contains(config.daemon.sign_uids, peer.uid) || contains(config.daemon.sign_gids, peer.gid)) return true;
+    const auto config = live.get();
+    if (kind == SocketKind::admin) return contains(config->daemon.admin_uids, peer.uid);
+    if (contains(config->daemon.sign_uids, peer.uid) || contains(config->daemon.sign_gids, peer.gid)) return true;
     for (gid_t g : groups)
-      if (contains(config.daemon.sign_gids, g)) return true;
+      if (contains(config->daemon.sign_gids, g)) return true;
     return false;
   }
 
   std::size_t limit_of(SocketKind kind) const {
-    return kind == SocketKind::admin ? kAdminConnections : config.daemon.max_connections;
+    return kind == SocketKind::admin ? kAdminConnections : live.get()->daemon.max_connections;
   }
 
   // A full socket is worth a line in the log (an attack, or max_connections set too low), but
@@ -689,7 +690,7 @@ struct Server::Impl {
         continue;
       }
       Error e(Errc::bad_request, "request timed out: send a whole request line within request_timeout (" +
-                                     std::to_string(config.daemon.request_timeout.count()) +
+                                     std::to_string(timeout().count() / 1000) +
                                      "s); PING and STATUS alone do not keep a connection open");
       refuse(*c, e, "(no request within request_timeout)");
     }
@@ -757,8 +758,12 @@ struct Server::Impl {
   }
 };
 
-Server::Server(const Config& config, SigningService& service, ActivatedSockets activated)
-    : impl_(std::make_unique<Impl>(config, service)) {
+Server::Server(LiveConfig& live, SigningService& service, ActivatedSockets activated)
+    : impl_(std::make_unique<Impl>(live, service)) {
+  // Socket paths, worker counts and budgets are fixed at start; a reload that changes them is
+  // refused (reload.cpp).
+  const auto config_now = live.get();
+  const Config& config = *config_now;
   impl_->sign_listen =
       activated.sign >= 0 ? Listener(adopt(activated.sign)) : listen_at(config.daemon.socket, 0660);
   impl_->admin_listen =

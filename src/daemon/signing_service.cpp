@@ -35,22 +35,42 @@ void require_requested_hash(const std::string& what, const Bytes& digest, const 
 
 }  // namespace
 
-SigningService::SigningService(const Config& config, KeyHolder& catalog_key, AuditLog& audit)
-    : config_(config), key_(catalog_key), audit_(audit), root_(config.catalogs.root) {
-  for (const auto& [name, repository] : config.repositories)
-    repository_roots_.emplace(name, std::make_unique<catalog::Root>(repository.root, "repository"));
-  if (!config.packages.root.empty()) packages_root_ = std::make_unique<catalog::Root>(config.packages.root, "package");
-  if (config.catalogs.require_package_signatures) {
-    if (config.catalogs.package_keyring.empty())
+SigningService::Settings::Settings(std::shared_ptr<const Config> c)
+    : config(std::move(c)), root(config->catalogs.root) {
+  for (const auto& [name, repository] : config->repositories)
+    repository_roots.emplace(name, std::make_unique<catalog::Root>(repository.root, "repository"));
+  if (!config->packages.root.empty()) packages_root = std::make_unique<catalog::Root>(config->packages.root, "package");
+  if (config->catalogs.require_package_signatures) {
+    const std::filesystem::path& file = config->catalogs.package_keyring;
+    if (file.empty())
       throw Error(Errc::usage, "[catalogs] require_package_signatures = true needs package_keyring = \"file\"");
     try {
-      keyring_ = catalog::read_package_keyring(read_file(config.catalogs.package_keyring, 16 << 20));
+      keyring = catalog::read_package_keyring(read_file(file, 16 << 20));
     } catch (const Error& e) {
-      throw Error(Errc::usage, "package keyring " + config.catalogs.package_keyring.string() + ": " + e.what());
+      throw Error(Errc::usage, "package keyring " + file.string() + ": " + e.what());
     }
-    if (keyring_.empty())
-      throw Error(Errc::usage, "package keyring " + config.catalogs.package_keyring.string() + " holds no certificate");
+    if (keyring.empty()) throw Error(Errc::usage, "package keyring " + file.string() + " holds no certificate");
   }
+}
+
+SigningService::SigningService(std::shared_ptr<const Config> config, KeyHolder& catalog_key, AuditLog& audit)
+    : key_(catalog_key), audit_(audit), settings_(std::make_shared<const Settings>(std::move(config))) {}
+
+void SigningService::reconfigure(std::shared_ptr<const Config> next) {
+  // Everything that can fail happens before the swap.
+  auto built = std::make_shared<const Settings>(std::move(next));
+  std::lock_guard lock(settings_mutex_);
+  settings_ = std::move(built);
+}
+
+std::shared_ptr<const SigningService::Settings> SigningService::settings() const {
+  std::lock_guard lock(settings_mutex_);
+  return settings_;
+}
+
+void SigningService::set_reload_error(const std::string& why) {
+  std::lock_guard lock(last_error_mutex_);
+  reload_error_ = why;
 }
 
 void SigningService::set_last_error(const std::string& e) {
@@ -113,15 +133,17 @@ Outcome SigningService::audited(nlohmann::json& record, const std::string& what,
 Outcome SigningService::sign(const Request& request, const Peer& peer) {
   nlohmann::json record = {{"event", "sign"}, {"peer", peer_json(peer)}, {"tuple", request.target},
                            {"requested_sha256", to_hex(request.sha256)}, {"form", signing::form_name(request.form)}};
+  auto snapshot = settings();
   return audited(record, "SIGN " + request.target, peer,
-                 [&](signing::StringWriter& out) { return sign_catalog(request, out, record); });
+                 [&](signing::StringWriter& out) { return sign_catalog(*snapshot, request, out, record); });
 }
 
 Outcome SigningService::sign_package(const Request& request, const Peer& peer) {
   nlohmann::json record = {{"event", "signpkg"}, {"peer", peer_json(peer)}, {"path", request.target},
                            {"requested_sha256", to_hex(request.sha256)}};
+  auto snapshot = settings();
   return audited(record, "SIGNPKG " + request.target, peer,
-                 [&](signing::StringWriter& out) { return sign_package_file(request, out, record); });
+                 [&](signing::StringWriter& out) { return sign_package_file(*snapshot, request, out, record); });
 }
 
 Outcome SigningService::handle(const Request& request, const Peer& peer) {
@@ -136,25 +158,26 @@ void SigningService::require_unlocked() {
   if (!state.unlocked && !key_.expire_if_due(Clock::now())) throw Error(Errc::locked, describe_locked(state, Clock::now()));
 }
 
-signing::Facts SigningService::sign_package_file(const Request& request, signing::StringWriter& out,
-                                                 nlohmann::json& record) {
-  if (!packages_root_ || config_.packages.key.empty())
+signing::Facts SigningService::sign_package_file(const Settings& s, const Request& request,
+                                                 signing::StringWriter& out, nlohmann::json& record) {
+  const Config& config = *s.config;
+  if (!s.packages_root || config.packages.key.empty())
     throw Error(Errc::refused, "package signing is not configured: set [packages] root and key");
-  if (!key_.has_key(config_.packages.key))
-    throw Error(Errc::refused, "package signing is off: the package key '" + config_.packages.key +
+  if (!key_.has_key(config.packages.key))
+    throw Error(Errc::refused, "package signing is off: the package key '" + config.packages.key +
                                    "' has no certificate yet; make it with `" +
-                                   keygen_command(config_, config_.key(config_.packages.key)) +
+                                   keygen_command(config, config.key(config.packages.key)) +
                                    "`, then restart catsignd");
   const std::string& path = request.target;
   bool suffix_ok = false;
-  for (const std::string& suffix : config_.packages.suffixes)
+  for (const std::string& suffix : config.packages.suffixes)
     if (path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0)
       suffix_ok = true;
   if (!suffix_ok)
     throw Error(Errc::unknown_target, quote_for_message(path) + " does not end in a configured package suffix");
   catalog::OpenedFile file;
   try {
-    file = catalog::open_beneath(*packages_root_, path, kMaxPackageSize);
+    file = catalog::open_beneath(*s.packages_root, path, kMaxPackageSize);
   } catch (const Error& e) {
     throw Error(e.code() == Errc::malformed ? Errc::bad_request : Errc::unknown_target, e.what());
   }
@@ -163,18 +186,19 @@ signing::Facts SigningService::sign_package_file(const Request& request, signing
   job.read({file.fd.get(), path, kMaxPackageSize, file.size});
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("package " + path, job.source_sha256(), request);
-  HeldKeySigner signer(key_, config_.packages.key);
+  HeldKeySigner signer(key_, config.packages.key);
   return job.sign(signer);
 }
 
-void SigningService::check_gate(const std::string& catalog_text, const std::string& tuple, nlohmann::json& record) {
+void SigningService::check_gate(const Settings& s, const std::string& catalog_text, const std::string& tuple,
+                                nlohmann::json& record) {
   catalog::OpenCswCatalog parsed;
   try {
     parsed = catalog::parse_opencsw_catalog(catalog_text);
   } catch (const Error& e) {
     throw Error(Errc::packages_unsigned, std::string("the catalog does not parse, so its packages can't be checked: ") + e.what());
   }
-  catalog::GateReport report = catalog::check_packages(parsed, root_, tuple, keyring_);
+  catalog::GateReport report = catalog::check_packages(parsed, s.root, tuple, s.keyring);
   if (report.ok()) return;
   // The first failures by name, the rest counted: an audit line stays bounded however large
   // the catalog.
@@ -190,11 +214,11 @@ void SigningService::check_gate(const std::string& catalog_text, const std::stri
   throw Error(Errc::packages_unsigned, report.summary());
 }
 
-void SigningService::check_listed_files(const repository::Target& target, const std::string& text,
-                                        nlohmann::json& record) {
+void SigningService::check_listed_files(const Settings& s, const repository::Target& target,
+                                        const std::string& text, nlohmann::json& record) {
   repository::ListedReport report;
   try {
-    report = repository::verify_listed_files(target, *repository_roots_.at(target.repository->name), text);
+    report = repository::verify_listed_files(target, *s.repository_roots.at(target.repository->name), text);
   } catch (const Error& e) {
     if (e.code() == Errc::io) throw;
     throw Error(Errc::index_mismatch,
@@ -214,10 +238,12 @@ void SigningService::check_listed_files(const repository::Target& target, const 
   throw Error(Errc::index_mismatch, report.summary());
 }
 
-signing::Facts SigningService::sign_index(const Request& request, signing::StringWriter& out, nlohmann::json& record) {
+signing::Facts SigningService::sign_index(const Settings& s, const Request& request, signing::StringWriter& out,
+                                          nlohmann::json& record) {
+  const Config& config = *s.config;
   repository::Target index;
   try {
-    index = repository::parse_target(request.target, config_);
+    index = repository::parse_target(request.target, config);
   } catch (const Error& e) {
     throw Error(e.code() == Errc::malformed ? Errc::bad_request : Errc::unknown_target, e.what());
   }
@@ -225,7 +251,7 @@ signing::Facts SigningService::sign_index(const Request& request, signing::Strin
   record["index"] = index.path;
   catalog::OpenedFile file;
   try {
-    file = catalog::open_beneath(*repository_roots_.at(repo.name), index.path, repo.max_size);
+    file = catalog::open_beneath(*s.repository_roots.at(repo.name), index.path, repo.max_size);
   } catch (const Error& e) {
     throw Error(Errc::unknown_target, e.what());
   }
@@ -240,23 +266,25 @@ signing::Facts SigningService::sign_index(const Request& request, signing::Strin
   });
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("index " + index.name, job.source_sha256(), request);
-  if (repo.verify_listed_files) check_listed_files(index, text, record);
-  HeldKeySigner signer(key_, config_.repository_key(repo).name);
+  if (repo.verify_listed_files) check_listed_files(s, index, text, record);
+  HeldKeySigner signer(key_, config.repository_key(repo).name);
   return job.sign(signer);
 }
 
-signing::Facts SigningService::sign_catalog(const Request& request, signing::StringWriter& out, nlohmann::json& record) {
+signing::Facts SigningService::sign_catalog(const Settings& s, const Request& request, signing::StringWriter& out,
+                                            nlohmann::json& record) {
   // NAME:value/... names a [repositories.NAME] index; anything else is an OpenCSW tuple.
-  if (repository::names_repository(request.target)) return sign_index(request, out, record);
+  if (repository::names_repository(request.target)) return sign_index(s, request, out, record);
+  const Config& config = *s.config;
   catalog::Tuple tuple;
   try {
-    tuple = catalog::parse_tuple(request.target, config_.catalogs);
+    tuple = catalog::parse_tuple(request.target, config.catalogs);
   } catch (const Error& e) {
     throw Error(e.code() == Errc::malformed ? Errc::bad_request : Errc::unknown_target, e.what());
   }
   catalog::OpenedFile file;
   try {
-    file = catalog::open_beneath(root_, tuple.catalog_path(), config_.catalogs.max_size);
+    file = catalog::open_beneath(s.root, tuple.catalog_path(), config.catalogs.max_size);
   } catch (const Error& e) {
     throw Error(Errc::unknown_target, e.what());
   }
@@ -265,20 +293,21 @@ signing::Facts SigningService::sign_catalog(const Request& request, signing::Str
   options.notations.push_back({openpgp::kCatalogNotation, tuple.str(), true});
   signing::Job job(request.form, options, out);
   // With the gate on, the catalog's text is kept from the same single read for the check.
-  const bool gate = config_.catalogs.require_package_signatures;
+  const bool gate = config.catalogs.require_package_signatures;
   std::string text;
-  job.read({file.fd.get(), tuple.catalog_path(), config_.catalogs.max_size, file.size},
+  job.read({file.fd.get(), tuple.catalog_path(), config.catalogs.max_size, file.size},
            [&](ByteView chunk) {
              if (gate) text.append(chunk.begin(), chunk.end());
            });
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("catalog " + tuple.str(), job.source_sha256(), request);
-  if (gate) check_gate(text, tuple.str(), record);
+  if (gate) check_gate(s, text, tuple.str(), record);
   HeldKeySigner signer(key_, "");
   return job.sign(signer);
 }
 
 std::string SigningService::status() const {
+  const Config& config = *settings()->config;
   LockState s = key_.state();
   auto now = Clock::now();
   long long left = s.unlocked ? std::chrono::duration_cast<std::chrono::seconds>(s.expires - now).count() : 0;
@@ -291,9 +320,9 @@ std::string SigningService::status() const {
       {"key_fingerprint", openpgp::format_fingerprint(key_.fingerprint())},
       {"token_present", s.unlocked},
       {"signatures", signatures_.load()},
-      {"sessions", config_.token.sessions},
-      {"unlock_window_s", config_.daemon.unlock_window.count()},
-      {"warn_before_s", config_.daemon.warn_before.count()},
+      {"sessions", config.token.sessions},
+      {"unlock_window_s", config.daemon.unlock_window.count()},
+      {"warn_before_s", config.daemon.warn_before.count()},
       {"last_signature_time", last_signature_time_.load()},
   };
   {
@@ -305,20 +334,23 @@ std::string SigningService::status() const {
   {
     std::lock_guard lock(last_error_mutex_);
     j["last_error"] = last_error_;
+    j["reload_error"] = reload_error_;
   }
   return j.dump();
 }
 
 Outcome SigningService::unlock(const SecureString& pin, const Peer& peer) {
+  const auto snapshot = settings();
+  const Config& config = *snapshot->config;
   nlohmann::json record = {{"event", "unlock"}, {"peer", peer_json(peer)}};
   Outcome outcome;
   try {
-    key_.unlock(pin, config_.daemon.unlock_window);
+    key_.unlock(pin, config.daemon.unlock_window);
     record["result"] = "ok";
-    record["window_s"] = config_.daemon.unlock_window.count();
+    record["window_s"] = config.daemon.unlock_window.count();
     record["key"] = openpgp::format_fingerprint(key_.fingerprint());
-    outcome = Outcome::done("unlocked for " + format_duration(config_.daemon.unlock_window) + "\n");
-    spdlog::info("unlocked by uid {} for {}", peer.uid, format_duration(config_.daemon.unlock_window));
+    outcome = Outcome::done("unlocked for " + format_duration(config.daemon.unlock_window) + "\n");
+    spdlog::info("unlocked by uid {} for {}", peer.uid, format_duration(config.daemon.unlock_window));
   } catch (const Error& e) {
     outcome = refuse(e, record);
     spdlog::warn("unlock by uid {} refused: {}", peer.uid, e.what());

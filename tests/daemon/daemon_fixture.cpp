@@ -162,6 +162,7 @@ void DaemonFixture::stop() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      exit_status_ = status;
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

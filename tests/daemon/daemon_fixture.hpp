@@ -63,6 +63,8 @@ class DaemonFixture {
 
   void start();
   void stop();  // SIGTERM and wait
+  // The wait status of the daemon that stop() stopped (-1: it had to be killed, or none yet).
+  int exit_status() const noexcept { return exit_status_; }
   // Sends `sig` and waits up to `timeout_s` for the daemon to end; its wait status, or -1
   // when it is still running (it is then left running).
   int signal_and_wait(int sig, int timeout_s = 20);
@@ -100,6 +102,7 @@ class DaemonFixture {
   DaemonOptions options_;
   TempDir dir_;
   pid_t pid_ = -1;
+  int exit_status_ = -1;
 };
 
 }  // namespace catsign::testing

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "catsign/config.hpp"
+#include "catsign/daemon/live_config.hpp"
 #include "catsign/daemon/signing_service.hpp"
 #include "catsign/daemon/systemd.hpp"
 
@@ -25,7 +26,7 @@ class Server {
   // which a live process answers, another catsignd most likely, is refused with Error(usage)
   // naming its pid, and so is anything at the path that is not a socket. Socket files the
   // server created are removed when run() returns and when it is destroyed.
-  Server(const Config& config, SigningService& service, ActivatedSockets activated);
+  Server(LiveConfig& config, SigningService& service, ActivatedSockets activated);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

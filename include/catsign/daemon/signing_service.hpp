@@ -31,7 +31,15 @@ struct Peer {
 
 class SigningService {
  public:
-  SigningService(const Config& config, KeyHolder& catalog_key, AuditLog& audit);
+  SigningService(std::shared_ptr<const Config> config, KeyHolder& catalog_key, AuditLog& audit);
+
+  // Serves `next` from the next request on (a SIGHUP reload): catalog lists and roots, the
+  // gate and its keyring, repositories, limits. Requests in flight finish on the
+  // configuration they started with. Throws Error(usage) and changes nothing when `next` can't
+  // be served (a root that does not open, a keyring that does not read).
+  void reconfigure(std::shared_ptr<const Config> next);
+  // STATUS shows why the last reload was refused, until one succeeds ("" then).
+  void set_reload_error(const std::string& why);
 
   // SIGN: the tuple must be configured, its catalog a regular file beneath the root; it is
   // read once through the signing pipeline, which gives the SHA-256 the client named and the
@@ -53,14 +61,29 @@ class SigningService {
   void audit_refusal(const Peer& peer, const Error& e, const std::string& request);
 
  private:
-  signing::Facts sign_catalog(const Request& request, signing::StringWriter& out, nlohmann::json& record);
-  signing::Facts sign_package_file(const Request& request, signing::StringWriter& out, nlohmann::json& record);
+  // What a request is served from: one configuration and what was opened and read for it.
+  struct Settings {
+    explicit Settings(std::shared_ptr<const Config> config);
+    std::shared_ptr<const Config> config;
+    catalog::Root root;
+    std::unique_ptr<catalog::Root> packages_root;                             // when [packages] root is set
+    std::map<std::string, std::unique_ptr<catalog::Root>> repository_roots;  // by [repositories.NAME]
+    std::vector<openpgp::Certificate> keyring;                                // when the gate is on
+  };
+  std::shared_ptr<const Settings> settings() const;
+
+  signing::Facts sign_catalog(const Settings& s, const Request& request, signing::StringWriter& out,
+                              nlohmann::json& record);
+  signing::Facts sign_package_file(const Settings& s, const Request& request, signing::StringWriter& out,
+                                   nlohmann::json& record);
   // SIGN NAME:value/...: a [repositories.NAME] index, under the same rules as catalogs, with
   // the repository's key and, when configured, its listed-files check.
-  signing::Facts sign_index(const Request& request, signing::StringWriter& out, nlohmann::json& record);
+  signing::Facts sign_index(const Settings& s, const Request& request, signing::StringWriter& out,
+                            nlohmann::json& record);
   // verify_listed_files (docs/DESIGN.md "Listed files"): throws Error(index_mismatch) naming
   // the first failures when what the index lists is not what is on disk.
-  void check_listed_files(const repository::Target& target, const std::string& text, nlohmann::json& record);
+  void check_listed_files(const Settings& s, const repository::Target& target, const std::string& text,
+                          nlohmann::json& record);
   // Runs `produce`, audits the record, and returns what the client may hear: the signature
   // only once its record is on disk.
   template <typename Produce>
@@ -71,15 +94,14 @@ class SigningService {
 
   // The package gate (docs/DESIGN.md "Package gate"): throws Error(packages_unsigned) naming
   // the first failures when a package the catalog lists is missing, altered or unsigned.
-  void check_gate(const std::string& catalog_text, const std::string& tuple, nlohmann::json& record);
+  void check_gate(const Settings& s, const std::string& catalog_text, const std::string& tuple,
+                  nlohmann::json& record);
 
-  const Config& config_;
   KeyHolder& key_;
   AuditLog& audit_;
-  catalog::Root root_;
-  std::unique_ptr<catalog::Root> packages_root_;   // when [packages] root is set
-  std::map<std::string, std::unique_ptr<catalog::Root>> repository_roots_;  // by [repositories.NAME]
-  std::vector<openpgp::Certificate> keyring_;      // when the gate is on
+  mutable std::mutex settings_mutex_;  // guards settings_, never held while a request runs
+  std::shared_ptr<const Settings> settings_;
+  std::string reload_error_;           // guarded by last_error_mutex_
   std::atomic<std::uint64_t> signatures_{0};
   // For monitoring (STATUS "signatures_by_result", "last_signature_time"): SIGN and SIGNPKG
   // answers by result, "ok" or the refusal's error name ("locked", "hash_mismatch", ...).

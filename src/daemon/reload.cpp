@@ -1,0 +1,39 @@
+#include "catsign/daemon/reload.hpp"
+
+#include <algorithm>
+
+namespace catsign::daemon {
+
+std::vector<const KeyConfig*> keys_in_use(const Config& config) {
+  std::vector<const KeyConfig*> keys;
+  auto add = [&](const KeyConfig* k) {
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  };
+  add(&config.key(config.catalogs.key.empty() ? std::nullopt : std::optional<std::string>(config.catalogs.key)));
+  if (!config.packages.key.empty()) add(&config.key(config.packages.key));
+  for (const auto& [name, repository] : config.repositories) add(&config.repository_key(repository));
+  return keys;
+}
+
+std::optional<std::string> restart_needed(const Config& current, const Config& next) {
+  const std::string keep = ": catsignd keeps serving the configuration it has; restart it to apply this "
+                           "(a restart locks it, and a person must unlock it again)";
+  if (current.token.module != next.token.module) return "[token] module changed" + keep;
+  if (current.token.sessions != next.token.sessions) return "[token] sessions changed" + keep;
+  const std::vector<const KeyConfig*> before = keys_in_use(current);
+  const std::vector<const KeyConfig*> after = keys_in_use(next);
+  if (before.size() != after.size()) return "the set of keys the daemon signs with changed" + keep;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    const KeyConfig& a = *before[i];
+    const KeyConfig& b = *after[i];
+    if (a.name != b.name) return "the set of keys the daemon signs with changed" + keep;
+    if (a.uri != b.uri) return "key '" + a.name + "': its uri changed" + keep;
+    if (a.certificate != b.certificate) return "key '" + a.name + "': its certificate changed" + keep;
+  }
+  if (current.daemon.socket != next.daemon.socket || current.daemon.admin_socket != next.daemon.admin_socket)
+    return "[daemon] socket or admin_socket changed" + keep;
+  if (current.audit_log != next.audit_log) return "[audit] log changed" + keep;
+  return std::nullopt;
+}
+
+}  // namespace catsign::daemon
