@@ -21,6 +21,7 @@
 extern char** environ;
 
 #include "catsign/daemon/log.hpp"
+#include "catsign/daemon/http_front.hpp"
 #include "catsign/daemon/server.hpp"
 #include "catsign/daemon/spool.hpp"
 #include "catsign/token/pin.hpp"
@@ -242,11 +243,21 @@ int run_daemon(int argc, char** argv) {
     std::filesystem::create_directories(config.audit_log.parent_path(), ec);
     AuditLog audit(config.audit_log);
     SigningService service(config, key, audit);
-    Server server(config, service, sockets_from_systemd());
+    ActivatedSockets activated = sockets_from_systemd();
+    std::vector<int> http_sockets = std::move(activated.http);
+    Server server(config, service, activated);
     WindowWatch watch(config, service, key);
     // The spool ([spool] dir, docs/DESIGN.md "Contract"): request files answered on a thread of its own.
     std::unique_ptr<Spool> spool;
     if (!config.spool_dir.empty()) spool = std::make_unique<Spool>(config, service);
+    // The HTTPS front ([http], docs/DESIGN.md "HTTPS front"), over the same service.
+    std::unique_ptr<HttpFront> http;
+    if (config.http.enabled) {
+      http = std::make_unique<HttpFront>(config, service, std::move(http_sockets));
+      spdlog::info("HTTPS front on {}", http->describe());
+    } else {
+      for (int fd : http_sockets) ::close(fd);
+    }
     std::string stopped_by;
     server.watch(signals.fd(), [&] {
       signals.dispatch([&](const std::string& name) {
@@ -271,6 +282,7 @@ int run_daemon(int argc, char** argv) {
       watch.tick();
     });
     if (spool) spool->stop();  // finishes a request in hand; answers nothing more
+    http.reset();              // the same for the HTTPS front
     notify_stopping();
     service.lock(stopped_by.empty() ? "daemon stopping" : "daemon stopping on " + stopped_by,
                  Peer{::getpid(), ::getuid(), ::getgid()});
