@@ -2,6 +2,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -44,6 +45,7 @@ constexpr std::size_t kMaxBody = 64 * 1024;
 constexpr std::size_t kMaxQueued = 256;
 // Refusals at accept waiting to be audited; past this they are counted, not recorded one by one.
 constexpr std::size_t kMaxPendingAudits = 64;
+constexpr unsigned kEventThreads = 2;
 // Modern TLS only (RFC 8996 deprecates TLS 1.0 and 1.1).
 constexpr const char* kTlsPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
@@ -251,14 +253,26 @@ struct HttpFront::Impl {
   // connection is shut down, not closed: the library notices and frees it on its own thread.
   void sweep_loop() {
     std::unique_lock lock(sweeper_mutex);
+    std::size_t peak = 0;
     while (!sweeper_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return sweeper_stop; })) {
       auto now = Clock::now();
-      std::lock_guard tl(tracks_mutex);
-      for (auto& [c, t] : tracks)
-        if (!t.in_request && !t.shut && t.fd >= 0 && now - t.since > config.daemon.request_timeout) {
-          ::shutdown(t.fd, SHUT_RDWR);
-          t.shut = true;
-        }
+      std::size_t open = 0;
+      {
+        std::lock_guard tl(tracks_mutex);
+        open = tracks.size();
+        for (auto& [c, t] : tracks)
+          if (!t.in_request && !t.shut && t.fd >= 0 && now - t.since > config.daemon.request_timeout) {
+            ::shutdown(t.fd, SHUT_RDWR);
+            t.shut = true;
+          }
+      }
+      // A crowd of connections leaves its TLS sessions and buffers in the allocator's arenas,
+      // one per library thread; once it is gone, the memory goes back to the system.
+      peak = std::max(peak, open);
+      if (peak >= 64 && open < 8) {
+        ::malloc_trim(0);
+        peak = 0;
+      }
     }
   }
 
@@ -456,7 +470,9 @@ struct HttpFront::Impl {
     std::vector<MHD_OptionItem> o;
     auto opt = [&](MHD_OPTION option, intptr_t value, void* ptr = nullptr) { o.push_back({option, value, ptr}); };
     opt(MHD_OPTION_LISTEN_SOCKET, fd.get());
-    opt(MHD_OPTION_CONNECTION_LIMIT, config.http.max_connections);
+    // Two event threads per listener: one peer's handshake never waits behind a burst of others'.
+    opt(MHD_OPTION_THREAD_POOL_SIZE, kEventThreads);
+    opt(MHD_OPTION_CONNECTION_LIMIT, config.http.max_connections);  // divided among the threads
     opt(MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory);
     opt(MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(config.daemon.request_timeout.count()));
     opt(MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), this);

@@ -257,6 +257,48 @@ TEST(Systemd, TcpSocketIsRefused) {
             0);
 }
 
+// A listening TCP socket on loopback moved to descriptor `target`.
+bool make_tcp_at(int target) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4) != 0) return false;
+  if (fd != target) {
+    if (::dup2(fd, target) < 0) return false;
+    ::close(fd);
+  }
+  return true;
+}
+
+TEST(Systemd, HttpListenersAreTakenAsTcpSockets) {
+  // catsignd-http.socket: any number of ListenStream= lines, all FileDescriptorName=http,
+  // next to the two Unix sockets.
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_STREAM, true));
+              CHILD_CHECK(make_tcp_at(4));
+              CHILD_CHECK(make_tcp_at(5));
+              fake_activation(3, "sign:http:http");
+              ActivatedSockets s = sockets_from_systemd();
+              CHILD_CHECK(s.sign == 3);
+              CHILD_CHECK(s.http == (std::vector<int>{4, 5}));
+              return 0;
+            }),
+            0);
+}
+
+TEST(Systemd, UnixSocketNamedHttpIsRefused) {
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_STREAM, true));
+              fake_activation(1, "http");
+              return expect_refused("'http' socket is not a listening TCP socket");
+            }),
+            0);
+}
+
 // A datagram socket standing in for systemd's notification socket.
 class NotifySocket {
  public:
