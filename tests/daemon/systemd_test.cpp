@@ -556,12 +556,25 @@ TEST(Packaging, UnitsAgreeWithTheExampleConfig) {
             std::string::npos);
 }
 
+TEST(Packaging, HttpSocketAndTheServiceFilterAddresses) {
+  EXPECT_EQ(unit_value("catsignd-http.socket", "FileDescriptorName"), "http");
+  EXPECT_EQ(unit_value("catsignd-http.socket", "Service"), "catsignd.service");
+  EXPECT_FALSE(unit_values("catsignd-http.socket", "ListenStream").empty());
+  // Everything is denied unless an IPAddressAllow= line lets it in, in both units.
+  for (const char* unit : {"catsignd-http.socket", "catsignd.service"}) {
+    EXPECT_EQ(unit_value(unit, "IPAddressDeny"), "any") << unit;
+    EXPECT_FALSE(unit_values(unit, "IPAddressAllow").empty()) << unit;
+  }
+  // The listeners are passed in: the service itself keeps no network of its own.
+  EXPECT_EQ(unit_value("catsignd.service", "PrivateNetwork"), "yes");
+}
+
 TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
   if (run({"sh", "-c", "command -v systemd-analyze"}).exit_code != 0) GTEST_FAIL() << "no systemd-analyze";
   // verify insists that ExecStart= names an executable: point it at a binary that exists.
   catsign::testing::TempDir dir;
   for (const char* unit : {"catsignd.service", "catsignd-sign.socket", "catsignd-admin.socket",
-                           "catsign-metrics.service", "catsign-metrics.timer"}) {
+                           "catsign-metrics.service", "catsign-metrics.timer", "catsignd-http.socket"}) {
     std::string text = read_text(kPackaging / unit);
     const std::string from = "ExecStart=/usr/bin/catsignd";
     std::size_t at = text.find(from);
@@ -570,7 +583,8 @@ TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
   }
   RunResult r = run({"systemd-analyze", "verify", "--man=no", (dir / "catsignd.service").string(),
                      (dir / "catsignd-sign.socket").string(), (dir / "catsignd-admin.socket").string(),
-                     (dir / "catsign-metrics.service").string(), (dir / "catsign-metrics.timer").string()});
+                     (dir / "catsign-metrics.service").string(), (dir / "catsign-metrics.timer").string(),
+                     (dir / "catsignd-http.socket").string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.err, "");
 }
