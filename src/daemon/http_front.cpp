@@ -45,7 +45,7 @@ constexpr std::size_t kMaxBody = 64 * 1024;
 constexpr std::size_t kMaxQueued = 256;
 // Refusals at accept waiting to be audited; past this they are counted, not recorded one by one.
 constexpr std::size_t kMaxPendingAudits = 64;
-constexpr unsigned kEventThreads = 2;
+constexpr unsigned kEventThreads = 4;
 // Modern TLS only (RFC 8996 deprecates TLS 1.0 and 1.1).
 constexpr const char* kTlsPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
@@ -465,12 +465,17 @@ struct HttpFront::Impl {
 
   void start_daemon(UniqueFd fd, const std::string& name, const std::string& cert, const std::string& key,
                     const std::string& ca) {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    // poll(2), not epoll: with epoll, libmicrohttpd 0.9.75 keeps a connection whose TLS
+    // handshake is half-sent on its ready list and retries it on every turn of the loop, so a
+    // few hundred peers sending a ClientHello a byte a second cost the daemon a core
+    // (docs/DESIGN.md "Facts"). poll has no FD_SETSIZE limit.
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (config.http.tls) flags |= MHD_USE_TLS;
     std::vector<MHD_OptionItem> o;
     auto opt = [&](MHD_OPTION option, intptr_t value, void* ptr = nullptr) { o.push_back({option, value, ptr}); };
     opt(MHD_OPTION_LISTEN_SOCKET, fd.get());
-    // Two event threads per listener: one peer's handshake never waits behind a burst of others'.
+    // Four event threads per listener, each polling its share of the connections: a peer's
+    // handshake waits behind fewer others', and a crowd's work is spread.
     opt(MHD_OPTION_THREAD_POOL_SIZE, kEventThreads);
     opt(MHD_OPTION_CONNECTION_LIMIT, config.http.max_connections);  // divided among the threads
     opt(MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory);
