@@ -16,7 +16,8 @@ CATSIGN_PACKAGES=(
   libp11-dev libssl-dev libbotan-2-dev libspdlog-dev
   libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libp11-kit-dev libsystemd-dev libexpat1-dev libassuan-dev
-  softhsm2 opensc gnupg sqv sq time systemd logrotate pinentry-tty python3-prometheus-client
+  libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev
+  softhsm2 opensc gnupg sqv sq time systemd logrotate pinentry-tty python3-prometheus-client curl openssl
   # The package managers the repository tests build repositories for and run against them.
   apt-utils dpkg-dev rpm createrepo-c dnf pacman-package-manager makepkg libarchive-tools fakeroot
   # libFuzzer and clang's sanitizer runtimes, for scripts/fuzz (clang-14 only recommends them).

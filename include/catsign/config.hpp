@@ -85,6 +85,19 @@ struct RepositoryConfig {
   RepositoryFormat format = RepositoryFormat::apt;
 };
 
+// The HTTPS front ([http], docs/DESIGN.md "HTTPS front"): off unless the section is there.
+struct HttpConfig {
+  bool enabled = false;                       // the section is present
+  std::vector<std::string> listen;            // "192.0.2.10:9981", "[::1]:9981"; empty: socket activation only
+  std::filesystem::path tls_certificate;      // PEM chain of the server
+  std::filesystem::path tls_key;              // PEM private key of the server
+  std::filesystem::path client_ca;            // set: only clients with a certificate from this CA
+  std::vector<std::string> client_names;      // set: allowed subject CNs / DNS SANs of client certificates
+  std::vector<std::string> allow;             // source address ranges, checked at accept; empty: loopback only
+  bool tls = true;                            // plain HTTP only with an explicit tls = false
+  unsigned max_connections = 256;             // open connections, per listener
+};
+
 struct Config {
   std::filesystem::path path;  // where it was read from
   TokenConfig token;
@@ -93,6 +106,7 @@ struct Config {
   CatalogsConfig catalogs;
   PackagesConfig packages;
   std::map<std::string, RepositoryConfig> repositories;  // by name
+  HttpConfig http;
   std::filesystem::path spool_dir;
   std::filesystem::path audit_log = "/var/lib/catsign/audit.jsonl";
 

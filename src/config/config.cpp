@@ -8,6 +8,7 @@
 #include "catsign/error.hpp"
 #include "catsign/repository/path_template.hpp"
 #include "catsign/token/pkcs11_uri.hpp"
+#include "catsign/util/address.hpp"
 #include "catsign/util/duration.hpp"
 #include "catsign/util/file.hpp"
 
@@ -302,7 +303,7 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
   Config c;
   c.path = path;
   std::vector<std::tuple<const toml::node*, std::string, token::Pkcs11Uri>> uris;  // of [keys.*], in order
-  r.only(root, "top level", {"token", "keys", "daemon", "catalogs", "packages", "repositories", "spool", "audit"});
+  r.only(root, "top level", {"token", "keys", "daemon", "catalogs", "packages", "repositories", "spool", "audit", "http"});
   for (const auto& [k, v] : root)
     if (!v.is_table()) r.fail(&v, "'" + std::string(k.str()) + "' must be a section, such as [" + std::string(k.str()) + "]");
 
@@ -406,6 +407,49 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
   if (const toml::table* t = r.table(root, "spool")) {
     r.only(*t, "spool", {"dir"});
     r.path(*t, "spool", "dir", c.spool_dir);
+  }
+  if (const toml::table* t = r.table(root, "http")) {
+    HttpConfig& h = c.http;
+    h.enabled = true;
+    r.only(*t, "http", {"listen", "tls_certificate", "tls_key", "client_ca", "client_names", "allow", "tls",
+                        "max_connections"});
+    r.strings(*t, "http", "listen", h.listen);
+    r.path(*t, "http", "tls_certificate", h.tls_certificate);
+    r.path(*t, "http", "tls_key", h.tls_key);
+    r.path(*t, "http", "client_ca", h.client_ca);
+    r.strings(*t, "http", "client_names", h.client_names);
+    r.strings(*t, "http", "allow", h.allow);
+    r.boolean(*t, "http", "tls", h.tls);
+    r.integer(*t, "http", "max_connections", h.max_connections, 1, 65536);
+    // Each entry is parsed here, so a typo stops the daemon at start with its line number
+    // instead of leaving a listener off or a range open.
+    const toml::node* listen = t->get("listen");
+    for (const std::string& l : h.listen) {
+      try {
+        (void)parse_listen_address(l);
+      } catch (const Error& e) {
+        r.fail(listen, std::string("[http] listen: ") + e.what());
+      }
+    }
+    for (const std::string& a : h.allow) {
+      try {
+        (void)AddressRange::parse(a);
+      } catch (const Error& e) {
+        r.fail(t->get("allow"), std::string("[http] allow: ") + e.what());
+      }
+    }
+    for (const std::string& n : h.client_names)
+      if (n.empty() || n.size() > 255)
+        r.fail(t->get("client_names"), "[http] client_names must be names of 1 to 255 characters");
+    if (h.tls) {
+      if (h.tls_certificate.empty() || h.tls_key.empty())
+        r.fail(t,
+               "[http] needs tls_certificate and tls_key (PEM files), or an explicit tls = false for plain HTTP");
+    } else if (!h.client_ca.empty() || !h.client_names.empty()) {
+      r.fail(t->get("tls"), "[http] client_ca and client_names need TLS: remove tls = false");
+    }
+    if (!h.client_names.empty() && h.client_ca.empty())
+      r.fail(t->get("client_names"), "[http] client_names needs client_ca, the CA that issues those certificates");
   }
   if (const toml::table* t = r.table(root, "audit")) {
     r.only(*t, "audit", {"log"});

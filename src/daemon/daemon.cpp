@@ -21,6 +21,7 @@
 extern char** environ;
 
 #include "catsign/daemon/log.hpp"
+#include "catsign/daemon/http_front.hpp"
 #include "catsign/daemon/reload.hpp"
 #include "catsign/daemon/server.hpp"
 #include "catsign/daemon/spool.hpp"
@@ -238,13 +239,24 @@ int run_daemon(int argc, char** argv) {
     std::filesystem::create_directories(config.audit_log.parent_path(), ec);
     AuditLog audit(config.audit_log);
     SigningService service(initial, key, audit);
-    Server server(live, service, sockets_from_systemd());
+    ActivatedSockets activated = sockets_from_systemd();
+    std::vector<int> http_sockets = std::move(activated.http);
+    Server server(live, service, activated);
     WindowWatch watch(live, service, key);
     // The spool ([spool] dir, docs/DESIGN.md "Contract"): request files answered on a thread of
     // its own, with the configuration it was started with (a reload starts a new one).
     std::shared_ptr<const Config> spool_config = initial;
     std::unique_ptr<Spool> spool;
     if (!config.spool_dir.empty()) spool = std::make_unique<Spool>(*spool_config, service);
+    // The HTTPS front ([http], docs/DESIGN.md "HTTPS front"), over the same service. It keeps
+    // the configuration it started with: a reload that changes [http] is refused.
+    std::unique_ptr<HttpFront> http;
+    if (config.http.enabled) {
+      http = std::make_unique<HttpFront>(config, service, std::move(http_sockets));
+      spdlog::info("HTTPS front on {}", http->describe());
+    } else {
+      for (int fd : http_sockets) ::close(fd);
+    }
     std::string stopped_by;
     // SIGHUP (docs/DESIGN.md "Reload"): reopen the audit log for rotation, then read the
     // configuration again. What can change without a person takes effect for the next
@@ -314,6 +326,7 @@ int run_daemon(int argc, char** argv) {
       watch.tick();
     });
     if (spool) spool->stop();  // finishes a request in hand; answers nothing more
+    http.reset();              // the same for the HTTPS front
     notify_stopping();
     const std::string why = stopped_by.empty() ? "daemon stopping" : "daemon stopping on " + stopped_by;
     service.lock(why, Peer{::getpid(), ::getuid(), ::getgid()});

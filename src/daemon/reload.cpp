@@ -33,6 +33,12 @@ std::optional<std::string> restart_needed(const Config& current, const Config& n
   if (current.daemon.socket != next.daemon.socket || current.daemon.admin_socket != next.daemon.admin_socket)
     return "[daemon] socket or admin_socket changed" + keep;
   if (current.audit_log != next.audit_log) return "[audit] log changed" + keep;
+  const HttpConfig& a = current.http;
+  const HttpConfig& b = next.http;
+  if (a.enabled != b.enabled || a.listen != b.listen || a.tls != b.tls || a.tls_certificate != b.tls_certificate ||
+      a.tls_key != b.tls_key || a.client_ca != b.client_ca || a.client_names != b.client_names || a.allow != b.allow ||
+      a.max_connections != b.max_connections)
+    return "[http] changed" + keep;
   return std::nullopt;
 }
 

@@ -21,7 +21,15 @@ using Clock = KeyHolder::Clock;
 constexpr std::uint64_t kMaxPackageSize = std::uint64_t{8} << 30;
 
 nlohmann::json peer_json(const Peer& peer) {
+  if (!peer.address.empty()) return {{"address", peer.address}, {"certificate", peer.certificate}};
   return {{"uid", peer.uid}, {"gid", peer.gid}, {"pid", peer.pid}};
+}
+
+// For the log: "uid 1000 pid 42", or "192.0.2.7:51234 (CN=push)" over HTTPS.
+std::string peer_text(const Peer& peer) {
+  if (!peer.address.empty())
+    return peer.address + (peer.certificate.empty() ? "" : " (" + peer.certificate + ")");
+  return "uid " + std::to_string(peer.uid) + " pid " + std::to_string(peer.pid);
 }
 
 // What is checked is exactly what is signed: a file that is not the one the client named is
@@ -123,9 +131,9 @@ Outcome SigningService::audited(nlohmann::json& record, const std::string& what,
   if (outcome.ok()) {
     ++signatures_;
     last_signature_time_ = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
-    spdlog::info("signed {} for uid {} pid {}", what, peer.uid, peer.pid);
+    spdlog::info("signed {} for {}", what, peer_text(peer));
   } else {
-    spdlog::warn("refused {} for uid {} pid {}: {}", what, peer.uid, peer.pid, outcome.message);
+    spdlog::warn("refused {} for {}: {}", what, peer_text(peer), outcome.message);
   }
   return outcome;
 }

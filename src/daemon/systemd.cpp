@@ -1,7 +1,8 @@
 // The daemon's contact with systemd. See systemd.hpp for the contract.
 //
 // Socket activation: catsignd-sign.socket and catsignd-admin.socket hand over one listening
-// socket each, named by FileDescriptorName= ("sign", "admin"). Anything else in the passed set
+// socket each, named by FileDescriptorName= ("sign", "admin"); catsignd-http.socket hands
+// over the HTTPS front's TCP listeners ("http"). Anything else in the passed set
 // is a configuration mistake that would otherwise be served silently (a datagram socket, a TCP
 // port, a socket whose name nobody set), so it is refused before the daemon accepts anything.
 //
@@ -68,6 +69,13 @@ ActivatedSockets sockets_from_systemd() {
   for (int i = 0; i < n; ++i) {
     int fd = SD_LISTEN_FDS_START + i;
     std::string_view name = names && names[i] ? names[i] : "unknown";
+    if (name == "http") {
+      int r = sd_is_socket_inet(fd, 0, SOCK_STREAM, 1, 0);
+      if (r <= 0)
+        refuse(n, names, "the 'http' socket is not a listening TCP socket; use ListenStream=192.0.2.10:9981");
+      out.http.push_back(fd);
+      continue;
+    }
     int* slot = nullptr;
     if (name == "sign")
       slot = &out.sign;
@@ -76,7 +84,7 @@ ActivatedSockets sockets_from_systemd() {
     else
       refuse(n, names,
              "systemd passed a socket named '" + std::string(name) +
-                 "'; catsignd knows only FileDescriptorName=sign and FileDescriptorName=admin");
+                 "'; catsignd knows only FileDescriptorName=sign, admin and http");
     if (*slot != -1)
       refuse(n, names, "systemd passed two sockets named '" + std::string(name) + "'");
     int r = sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0);

@@ -190,5 +190,65 @@ TEST(Config, MissingFileSaysHowToGiveOne) {
   }
 }
 
+TEST(Config, HttpSection) {
+  Config off = parse_config("", "/etc/catsign/catsign.toml");
+  EXPECT_FALSE(off.http.enabled);
+  Config c = parse_config(R"([http]
+listen = ["192.0.2.10:9981", "[::1]:9981"]
+tls_certificate = "tls/server.pem"
+tls_key = "/etc/catsign/tls/server.key"
+client_ca = "/etc/catsign/tls/push-ca.pem"
+client_names = ["push.example"]
+allow = ["192.0.2.0/24", "2001:db8::/32"]
+max_connections = 300
+)", "/etc/catsign/catsign.toml");
+  EXPECT_TRUE(c.http.enabled);
+  EXPECT_EQ(c.http.listen, (std::vector<std::string>{"192.0.2.10:9981", "[::1]:9981"}));
+  EXPECT_EQ(c.http.tls_certificate, "/etc/catsign/tls/server.pem");
+  EXPECT_EQ(c.http.tls_key, "/etc/catsign/tls/server.key");
+  EXPECT_EQ(c.http.client_ca, "/etc/catsign/tls/push-ca.pem");
+  EXPECT_EQ(c.http.client_names, std::vector<std::string>{"push.example"});
+  EXPECT_EQ(c.http.allow.size(), 2u);
+  EXPECT_TRUE(c.http.tls);
+  EXPECT_EQ(c.http.max_connections, 300u);
+  // Empty allow (loopback only) and plain HTTP, said explicitly.
+  Config plain = parse_config("[http]\nlisten = [\"127.0.0.1:9981\"]\ntls = false\n", "/etc/catsign/catsign.toml");
+  EXPECT_FALSE(plain.http.tls);
+  EXPECT_TRUE(plain.http.allow.empty());
+}
+
+TEST(Config, HttpSectionRefusesMistakes) {
+  const std::string tls = "tls_certificate = \"s.pem\"\ntls_key = \"s.key\"\n";
+  struct Case {
+    std::string text, says;
+  };
+  const std::vector<Case> cases = {
+      {"[http]\nlisten = [\"127.0.0.1:9981\"]\n", "tls = false"},  // TLS is the default: files needed
+      {"[http]\nlisten = [\"127.0.0.1:9981\"]\ntls_certificate = \"s.pem\"\n", "tls_key"},
+      {"[http]\n" + tls + "listen = [\"127.0.0.1\"]\n", "port"},
+      {"[http]\n" + tls + "listen = [\"signer.example:9981\"]\n", "host names are not accepted"},
+      {"[http]\n" + tls + "listen = [\"::1:9981\"]\n", "[::1]:9981"},
+      {"[http]\n" + tls + "listen = [\"127.0.0.1:70000\"]\n", "port"},
+      {"[http]\n" + tls + "listen = \"127.0.0.1:9981\"\n", "list of quoted strings"},
+      {"[http]\n" + tls + "allow = [\"10.0.0.0/33\"]\n", "prefix length"},
+      {"[http]\n" + tls + "allow = [\"10.0.0.1/8\"]\n", "network address"},
+      {"[http]\n" + tls + "allow = [\"intranet\"]\n", "address range"},
+      {"[http]\n" + tls + "allow = [10]\n", "list of quoted strings"},
+      {"[http]\n" + tls + "tls = \"no\"\n", "true or false"},
+      {"[http]\n" + tls + "max_connections = 0\n", "max_connections"},
+      {"[http]\n" + tls + "client_names = [\"push\"]\n", "needs client_ca"},
+      {"[http]\n" + tls + "client_names = [\"\"]\nclient_ca = \"ca.pem\"\n", "client_names"},
+      {"[http]\ntls = false\nclient_ca = \"ca.pem\"\n", "need TLS"},
+      {"[http]\n" + tls + "port = 9981\n", "unknown setting 'port' in [http]"},
+      {"[http]\ntls_certificate = \"s.pem\"\ntls_key = \"\"\n", "must not be empty"},
+      {"http = 1\n", "section"},
+  };
+  for (const Case& c : cases) {
+    std::string e = error_of(c.text);
+    EXPECT_NE(e.find(c.says), std::string::npos) << c.text << "\n -> " << e;
+    EXPECT_NE(e.find("catsign.toml"), std::string::npos) << e;
+  }
+}
+
 }  // namespace
 }  // namespace catsign

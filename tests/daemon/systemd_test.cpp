@@ -257,6 +257,48 @@ TEST(Systemd, TcpSocketIsRefused) {
             0);
 }
 
+// A listening TCP socket on loopback moved to descriptor `target`.
+bool make_tcp_at(int target) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4) != 0) return false;
+  if (fd != target) {
+    if (::dup2(fd, target) < 0) return false;
+    ::close(fd);
+  }
+  return true;
+}
+
+TEST(Systemd, HttpListenersAreTakenAsTcpSockets) {
+  // catsignd-http.socket: any number of ListenStream= lines, all FileDescriptorName=http,
+  // next to the two Unix sockets.
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_STREAM, true));
+              CHILD_CHECK(make_tcp_at(4));
+              CHILD_CHECK(make_tcp_at(5));
+              fake_activation(3, "sign:http:http");
+              ActivatedSockets s = sockets_from_systemd();
+              CHILD_CHECK(s.sign == 3);
+              CHILD_CHECK(s.http == (std::vector<int>{4, 5}));
+              return 0;
+            }),
+            0);
+}
+
+TEST(Systemd, UnixSocketNamedHttpIsRefused) {
+  TempDir dir;
+  EXPECT_EQ(in_child([&] {
+              CHILD_CHECK(make_socket_at(3, (dir / "a.sock").string(), SOCK_STREAM, true));
+              fake_activation(1, "http");
+              return expect_refused("'http' socket is not a listening TCP socket");
+            }),
+            0);
+}
+
 // A datagram socket standing in for systemd's notification socket.
 class NotifySocket {
  public:
@@ -514,12 +556,25 @@ TEST(Packaging, UnitsAgreeWithTheExampleConfig) {
             std::string::npos);
 }
 
+TEST(Packaging, HttpSocketAndTheServiceFilterAddresses) {
+  EXPECT_EQ(unit_value("catsignd-http.socket", "FileDescriptorName"), "http");
+  EXPECT_EQ(unit_value("catsignd-http.socket", "Service"), "catsignd.service");
+  EXPECT_FALSE(unit_values("catsignd-http.socket", "ListenStream").empty());
+  // Everything is denied unless an IPAddressAllow= line lets it in, in both units.
+  for (const char* unit : {"catsignd-http.socket", "catsignd.service"}) {
+    EXPECT_EQ(unit_value(unit, "IPAddressDeny"), "any") << unit;
+    EXPECT_FALSE(unit_values(unit, "IPAddressAllow").empty()) << unit;
+  }
+  // The listeners are passed in: the service itself keeps no network of its own.
+  EXPECT_EQ(unit_value("catsignd.service", "PrivateNetwork"), "yes");
+}
+
 TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
   if (run({"sh", "-c", "command -v systemd-analyze"}).exit_code != 0) GTEST_FAIL() << "no systemd-analyze";
   // verify insists that ExecStart= names an executable: point it at a binary that exists.
   catsign::testing::TempDir dir;
   for (const char* unit : {"catsignd.service", "catsignd-sign.socket", "catsignd-admin.socket",
-                           "catsign-metrics.service", "catsign-metrics.timer"}) {
+                           "catsign-metrics.service", "catsign-metrics.timer", "catsignd-http.socket"}) {
     std::string text = read_text(kPackaging / unit);
     const std::string from = "ExecStart=/usr/bin/catsignd";
     std::size_t at = text.find(from);
@@ -528,7 +583,8 @@ TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
   }
   RunResult r = run({"systemd-analyze", "verify", "--man=no", (dir / "catsignd.service").string(),
                      (dir / "catsignd-sign.socket").string(), (dir / "catsignd-admin.socket").string(),
-                     (dir / "catsign-metrics.service").string(), (dir / "catsign-metrics.timer").string()});
+                     (dir / "catsign-metrics.service").string(), (dir / "catsign-metrics.timer").string(),
+                     (dir / "catsignd-http.socket").string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.err, "");
 }

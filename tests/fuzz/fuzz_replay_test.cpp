@@ -21,6 +21,7 @@ int fuzz_catalog_one_input(const std::uint8_t* data, std::size_t size);
 int fuzz_certificate_one_input(const std::uint8_t* data, std::size_t size);
 int fuzz_cleartext_one_input(const std::uint8_t* data, std::size_t size);
 int fuzz_config_one_input(const std::uint8_t* data, std::size_t size);
+int fuzz_http_route_one_input(const std::uint8_t* data, std::size_t size);
 int fuzz_packets_one_input(const std::uint8_t* data, std::size_t size);
 int fuzz_pkcs11_uri_one_input(const std::uint8_t* data, std::size_t size);
 int fuzz_protocol_one_input(const std::uint8_t* data, std::size_t size);
@@ -43,7 +44,8 @@ struct Target {
 const Target kTargets[] = {
     {"fuzz_armor", fuzz_armor_one_input},         {"fuzz_catalog", fuzz_catalog_one_input},
     {"fuzz_certificate", fuzz_certificate_one_input}, {"fuzz_cleartext", fuzz_cleartext_one_input},
-    {"fuzz_config", fuzz_config_one_input},       {"fuzz_packets", fuzz_packets_one_input},
+    {"fuzz_config", fuzz_config_one_input},       {"fuzz_http_route", fuzz_http_route_one_input},
+    {"fuzz_packets", fuzz_packets_one_input},
     {"fuzz_pkcs11_uri", fuzz_pkcs11_uri_one_input}, {"fuzz_protocol", fuzz_protocol_one_input},
     {"fuzz_tuple", fuzz_tuple_one_input},         {"fuzz_apt_release", fuzz_apt_release_one_input},
     {"fuzz_repomd", fuzz_repomd_one_input},       {"fuzz_repository_target", fuzz_repository_target_one_input},

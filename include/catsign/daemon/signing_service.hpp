@@ -27,6 +27,10 @@ struct Peer {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
+  // Set by the HTTPS front instead of the credentials above: the peer's address and port, and
+  // the subject of its verified client certificate (empty without one).
+  std::string address;
+  std::string certificate;
 };
 
 class SigningService {

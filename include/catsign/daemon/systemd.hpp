@@ -6,15 +6,19 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace catsign::daemon {
 
 // Listening sockets handed over by catsignd.socket, matched by FileDescriptorName= ("sign"
 // and "admin"); -1 where systemd passed none. Refuses (Error(usage)) sockets that are not
 // listening AF_UNIX stream sockets, or names it does not know.
+// catsignd-http.socket passes the HTTPS front's listeners, any number, all named "http";
+// they must be listening TCP sockets.
 struct ActivatedSockets {
   int sign = -1;
   int admin = -1;
+  std::vector<int> http;
 };
 ActivatedSockets sockets_from_systemd();
 
