@@ -48,6 +48,7 @@ int run_keygen(const KeygenOptions& o) {
 
   openpgp::PublicKey public_key{static_cast<std::uint32_t>(std::time(nullptr)), rsa};
   openpgp::OpenPgpKey key(session.token().signer(), public_key);
+  warn_about_key(session.token(), kc);
   openpgp::SignOptions options;
   options.creation_time = public_key.creation_time;
   Bytes cert = openpgp::make_certificate(key, o.uid, options);

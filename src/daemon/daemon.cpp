@@ -229,15 +229,17 @@ int run_daemon(int argc, char** argv) {
     token::disable_core_dumps();
     ::signal(SIGPIPE, SIG_IGN);
     Config config = load_config(config_path);
-    const KeyConfig& catalog_key =
-        config.key(config.catalogs.key.empty() ? std::nullopt : std::optional<std::string>(config.catalogs.key));
-    std::vector<const KeyConfig*> other_keys;
-    if (!config.packages.key.empty()) other_keys.push_back(&config.key(config.packages.key));
-    for (const auto& [name, repository] : config.repositories) {
-      const KeyConfig* k = &config.repository_key(repository);
-      if (std::find(other_keys.begin(), other_keys.end(), k) == other_keys.end()) other_keys.push_back(k);
-    }
-    KeyHolder key(config, catalog_key, other_keys);
+    // Every catalog key (several while a key is rotated) and the package keys live on one
+    // token and are unlocked together.
+    std::vector<const KeyConfig*> catalog_keys = config.signing_keys({}, config.catalogs.keys);
+    std::vector<const KeyConfig*> other_keys(catalog_keys.begin() + 1, catalog_keys.end());
+    if (!config.packages.keys.empty())
+      for (const KeyConfig* k : config.signing_keys({}, config.packages.keys)) other_keys.push_back(k);
+    for (const auto& [name, repository] : config.repositories)
+      for (const KeyConfig* k : config.repository_keys(repository))
+        if (k != catalog_keys.front() && std::find(other_keys.begin(), other_keys.end(), k) == other_keys.end())
+          other_keys.push_back(k);
+    KeyHolder key(config, *catalog_keys.front(), other_keys);
     std::error_code ec;
     std::filesystem::create_directories(config.audit_log.parent_path(), ec);
     AuditLog audit(config.audit_log);
@@ -254,9 +256,9 @@ int run_daemon(int argc, char** argv) {
         server.stop();
       });
     });
-    audit.append({{"event", "start"}, {"key", openpgp::format_fingerprint(key.fingerprint())}, {"result", "ok"}});
-    spdlog::info("ready, locked: key {} ({}), sign socket {}, admin socket {}",
-                 openpgp::format_fingerprint(key.fingerprint()), key.key_config().name, config.daemon.socket.string(),
+    audit.append({{"event", "start"}, {"key", service.catalog_fingerprints()}, {"result", "ok"}});
+    spdlog::info("ready, locked: catalog key{} {}, sign socket {}, admin socket {}",
+                 catalog_keys.size() == 1 ? "" : "s", service.catalog_keys_described(), config.daemon.socket.string(),
                  config.daemon.admin_socket.string());
     notify_ready("locked: a person must run catsign unlock");
     if (spool) spool->start();

@@ -79,7 +79,7 @@ KeyHolder::KeyHolder(const Config& config, const KeyConfig& key, std::vector<con
 
 KeyHolder::~KeyHolder() = default;
 
-void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
+std::vector<std::string> KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
   std::lock_guard one_at_a_time(unlock_mutex_);
   {
     std::lock_guard lock(mutex_);
@@ -103,10 +103,15 @@ void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
   // The login policy (token/login_policy.hpp) refuses a locked PIN, the last try and an empty
   // PIN without a PIN pad before C_Login, in the same words as the one-shot commands.
   u->token.login(pin);
+  std::vector<std::string> warnings;
   for (const KeyConfig* k : keys_) {
     try {
-      u->keys[k->name] = std::make_unique<openpgp::OpenPgpKey>(u->token.signer(token::Pkcs11Uri::parse(k->uri)),
-                                                                certificates_.at(k->name).key);
+      const token::Pkcs11Uri uri = token::Pkcs11Uri::parse(k->uri);
+      u->keys[k->name] = std::make_unique<openpgp::OpenPgpKey>(u->token.signer(uri), certificates_.at(k->name).key);
+      for (const std::string& w : u->token.key_warnings(uri)) {
+        spdlog::warn("key '{}': {}", k->name, w);
+        warnings.push_back("key '" + k->name + "': " + w);
+      }
     } catch (const Error& e) {
       // A key the daemon can't use is a refusal of this unlock, whatever the token said.
       throw Error(e.code() == Errc::token_gone || e.code() == Errc::token ? e.code() : Errc::refused,
@@ -119,6 +124,7 @@ void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
   state_.since = Clock::now();
   state_.expires = state_.since + window;
   state_.locked_reason.clear();
+  return warnings;
 }
 
 bool KeyHolder::lock(const std::string& reason) {

@@ -36,9 +36,19 @@ void require_requested_hash(const std::string& what, const Bytes& digest, const 
 }  // namespace
 
 SigningService::SigningService(const Config& config, KeyHolder& catalog_key, AuditLog& audit)
-    : config_(config), key_(catalog_key), audit_(audit), root_(config.catalogs.root) {
+    : config_(config),
+      key_(catalog_key),
+      audit_(audit),
+      catalog_keys_(config.catalogs.keys.empty() ? std::vector<std::string>{catalog_key.key_config().name}
+                                                 : config.catalogs.keys),
+      package_keys_(config.packages.keys),
+      root_(config.catalogs.root) {
   for (const auto& [name, repository] : config.repositories)
     repository_roots_.emplace(name, std::make_unique<catalog::Root>(repository.root, "repository"));
+  // Every catalog key must be there: a catalog must never go out with one signature fewer than
+  // configured. (A package key without a certificate turns package signing off instead.)
+  for (const std::string& name : catalog_keys_)
+    if (!key_.has_key(name)) require_certificate(config, config.key(name));
   if (!config.packages.root.empty()) packages_root_ = std::make_unique<catalog::Root>(config.packages.root, "package");
   if (config.catalogs.require_package_signatures) {
     if (config.catalogs.package_keyring.empty())
@@ -138,13 +148,13 @@ void SigningService::require_unlocked() {
 
 signing::Facts SigningService::sign_package_file(const Request& request, signing::StringWriter& out,
                                                  nlohmann::json& record) {
-  if (!packages_root_ || config_.packages.key.empty())
+  if (!packages_root_ || package_keys_.empty())
     throw Error(Errc::refused, "package signing is not configured: set [packages] root and key");
-  if (!key_.has_key(config_.packages.key))
-    throw Error(Errc::refused, "package signing is off: the package key '" + config_.packages.key +
-                                   "' has no certificate yet; make it with `" +
-                                   keygen_command(config_, config_.key(config_.packages.key)) +
-                                   "`, then restart catsignd");
+  for (const std::string& name : package_keys_)
+    if (!key_.has_key(name))
+      throw Error(Errc::refused, "package signing is off: the package key '" + name +
+                                     "' has no certificate yet; make it with `" +
+                                     keygen_command(config_, config_.key(name)) + "`, then restart catsignd");
   const std::string& path = request.target;
   bool suffix_ok = false;
   for (const std::string& suffix : config_.packages.suffixes)
@@ -163,8 +173,7 @@ signing::Facts SigningService::sign_package_file(const Request& request, signing
   job.read({file.fd.get(), path, kMaxPackageSize, file.size});
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("package " + path, job.source_sha256(), request);
-  HeldKeySigner signer(key_, config_.packages.key);
-  return job.sign(signer);
+  return sign_with(job, package_keys_);
 }
 
 void SigningService::check_gate(const std::string& catalog_text, const std::string& tuple, nlohmann::json& record) {
@@ -241,8 +250,10 @@ signing::Facts SigningService::sign_index(const Request& request, signing::Strin
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("index " + index.name, job.source_sha256(), request);
   if (repo.verify_listed_files) check_listed_files(index, text, record);
-  HeldKeySigner signer(key_, config_.repository_key(repo).name);
-  return job.sign(signer);
+  // A repository without a key of its own is signed like the catalogs: by every catalog key.
+  std::vector<std::string> keys;
+  for (const KeyConfig* k : config_.repository_keys(repo)) keys.push_back(k->name);
+  return sign_with(job, keys);
 }
 
 signing::Facts SigningService::sign_catalog(const Request& request, signing::StringWriter& out, nlohmann::json& record) {
@@ -274,8 +285,30 @@ signing::Facts SigningService::sign_catalog(const Request& request, signing::Str
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("catalog " + tuple.str(), job.source_sha256(), request);
   if (gate) check_gate(text, tuple.str(), record);
-  HeldKeySigner signer(key_, "");
-  return job.sign(signer);
+  return sign_with(job, catalog_keys_);
+}
+
+signing::Facts SigningService::sign_with(signing::Job& job, const std::vector<std::string>& keys) {
+  std::vector<HeldKeySigner> signers;
+  signers.reserve(keys.size());
+  for (const std::string& name : keys) signers.emplace_back(key_, name);
+  std::vector<signing::DocumentSigner*> each;
+  for (HeldKeySigner& s : signers) each.push_back(&s);
+  return job.sign(each);
+}
+
+std::string SigningService::catalog_fingerprints() const {
+  std::string out;
+  for (const std::string& name : catalog_keys_)
+    out += (out.empty() ? "" : ",") + openpgp::format_fingerprint(key_.fingerprint(name));
+  return out;
+}
+
+std::string SigningService::catalog_keys_described() const {
+  std::string out;
+  for (const std::string& name : catalog_keys_)
+    out += (out.empty() ? "" : ", ") + openpgp::format_fingerprint(key_.fingerprint(name)) + " (" + name + ")";
+  return out;
 }
 
 std::string SigningService::status() const {
@@ -288,7 +321,7 @@ std::string SigningService::status() const {
       {"expires_in_s", left},
       {"locked_reason", s.unlocked ? "" : s.locked_reason},
       {"since", std::chrono::duration_cast<std::chrono::seconds>(s.since.time_since_epoch()).count()},
-      {"key_fingerprint", openpgp::format_fingerprint(key_.fingerprint())},
+      {"key_fingerprint", openpgp::format_fingerprint(key_.fingerprint(catalog_keys_.front()))},
       {"token_present", s.unlocked},
       {"signatures", signatures_.load()},
       {"sessions", config_.token.sessions},
@@ -296,6 +329,10 @@ std::string SigningService::status() const {
       {"warn_before_s", config_.daemon.warn_before.count()},
       {"last_signature_time", last_signature_time_.load()},
   };
+  // Every catalog key, in signing order (several while a key is rotated).
+  j["key_fingerprints"] = nlohmann::json::array();
+  for (const std::string& name : catalog_keys_)
+    j["key_fingerprints"].push_back(openpgp::format_fingerprint(key_.fingerprint(name)));
   {
     std::lock_guard lock(results_mutex_);
     j["signatures_by_result"] = nlohmann::json::object();
@@ -313,11 +350,14 @@ Outcome SigningService::unlock(const SecureString& pin, const Peer& peer) {
   nlohmann::json record = {{"event", "unlock"}, {"peer", peer_json(peer)}};
   Outcome outcome;
   try {
-    key_.unlock(pin, config_.daemon.unlock_window);
+    std::vector<std::string> warnings = key_.unlock(pin, config_.daemon.unlock_window);
     record["result"] = "ok";
     record["window_s"] = config_.daemon.unlock_window.count();
-    record["key"] = openpgp::format_fingerprint(key_.fingerprint());
-    outcome = Outcome::done("unlocked for " + format_duration(config_.daemon.unlock_window) + "\n");
+    record["key"] = catalog_fingerprints();
+    std::string reply = "unlocked for " + format_duration(config_.daemon.unlock_window) + "\n";
+    if (!warnings.empty()) record["warnings"] = warnings;
+    for (const std::string& w : warnings) reply += "warning: " + w + "\n";
+    outcome = Outcome::done(std::move(reply));
     spdlog::info("unlocked by uid {} for {}", peer.uid, format_duration(config_.daemon.unlock_window));
   } catch (const Error& e) {
     outcome = refuse(e, record);

@@ -221,6 +221,11 @@ Signer& Token::signer(const Pkcs11Uri& uri) {
   return *slot_signer;
 }
 
+const std::vector<std::string>& Token::key_warnings(const Pkcs11Uri& uri) {
+  signer(uri);
+  return state_->signers.at(uri.text)->key().warnings;
+}
+
 RsaPublicKey Token::generate_key(const std::string& label, unsigned bits) {
   State& st = *state_;
   const std::string tok = quote_label(st.label());

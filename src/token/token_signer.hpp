@@ -42,6 +42,7 @@ class TokenSigner final : public Signer {
       : pool_(pool), key_(std::move(key)), token_label_(std::move(token_label)) {}
 
   const RsaPublicKey& public_key() const override { return key_.public_key; }
+  const FoundKey& key() const noexcept { return key_; }
   // Thread-safe: each call borrows its own session.
   Bytes sign_digest(HashAlgorithm hash, ByteView digest) override;
 

@@ -42,6 +42,9 @@ struct DaemonOptions {
   // JOURNAL_STREAM for the daemon: "stderr" names its stderr (the log file) as journald's
   // stream would, "other" names a device and inode that are not its stderr's; empty: unset.
   std::string journal_stream{};
+  // A second catalog key, "catalog-next" (keys/catalog-next.asc), on the same token:
+  // [catalogs] key = ["catalog", "catalog-next"], so each catalog gets two signatures.
+  bool second_catalog_key = false;
 };
 
 // A parsed reply: "OK <n>\n<payload>" or "ERR <CODE> <message>\n". `code` is "OK" for OK.
@@ -74,6 +77,7 @@ class DaemonFixture {
   std::filesystem::path config() const { return dir() / "catsign.toml"; }
   std::filesystem::path cert() const { return dir() / "keys/catalog.asc"; }
   std::filesystem::path package_cert() const { return dir() / "keys/package.asc"; }
+  std::filesystem::path next_cert() const { return dir() / "keys/catalog-next.asc"; }
   std::filesystem::path audit_log() const { return dir() / "state/audit.jsonl"; }
   std::filesystem::path sign_socket() const { return dir() / "run/sign.sock"; }
   std::filesystem::path admin_socket() const { return dir() / "run/admin.sock"; }

@@ -49,6 +49,11 @@ class SigningService {
   // Locks when the window has ended; audits it. Returns true when it did.
   bool expire_if_due();
 
+  // The catalog keys' fingerprints joined by commas, as audit records name them, and
+  // "FPR (name), FPR (name)" for the log.
+  std::string catalog_fingerprints() const;
+  std::string catalog_keys_described() const;
+
   // Any refusal before a request is parsed (denied peer, malformed line) is audited too.
   void audit_refusal(const Peer& peer, const Error& e, const std::string& request);
 
@@ -73,9 +78,15 @@ class SigningService {
   // the first failures when a package the catalog lists is missing, altered or unsigned.
   void check_gate(const std::string& catalog_text, const std::string& tuple, nlohmann::json& record);
 
+  // One signature per key: the catalog keys ([catalogs] key, several while a key is rotated)
+  // and the package keys ([packages] key), by their configured names.
+  signing::Facts sign_with(signing::Job& job, const std::vector<std::string>& keys);
+
   const Config& config_;
   KeyHolder& key_;
   AuditLog& audit_;
+  std::vector<std::string> catalog_keys_;
+  std::vector<std::string> package_keys_;
   catalog::Root root_;
   std::unique_ptr<catalog::Root> packages_root_;   // when [packages] root is set
   std::map<std::string, std::unique_ptr<catalog::Root>> repository_roots_;  // by [repositories.NAME]

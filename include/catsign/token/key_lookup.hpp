@@ -26,6 +26,10 @@ struct FoundKey {
   CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;  // valid in every session of this application
   std::string name;                             // its label, or "id <hex>" without one
   RsaPublicKey public_key;
+  // What an operator should hear about the key before trusting it with signatures: a key that
+  // can also decrypt or unwrap (made by another tool) turns every decryption oracle on the
+  // token into a signing one (docs/DESIGN.md "Key template").
+  std::vector<std::string> warnings;
 };
 
 // The one private key `uri` names. Throws Error(usage) when the URI names no key, when no key

@@ -70,6 +70,9 @@ class Token {
   // The same for another key on this token (e.g. the package key beside the catalog key).
   // Refuses a URI that names another token.
   Signer& signer(const Pkcs11Uri& key_uri);
+  // What an operator should hear about that key before trusting it (it can also decrypt);
+  // finds the key like signer() does.
+  const std::vector<std::string>& key_warnings(const Pkcs11Uri& key_uri);
 
   // Generates an RSA key pair ON the token with C_GenerateKeyPair and an explicit template:
   // the private key signs and does nothing else, is sensitive, never extractable, private and
