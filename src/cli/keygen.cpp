@@ -47,23 +47,36 @@ int run_keygen(const KeygenOptions& o) {
   RsaPublicKey rsa = session.token().generate_key(*uri.object_label, o.bits);
 
   openpgp::PublicKey public_key{static_cast<std::uint32_t>(std::time(nullptr)), rsa};
-  openpgp::OpenPgpKey key(session.token().signer(), public_key);
-  warn_about_key(session.token(), kc);
-  openpgp::SignOptions options;
-  options.creation_time = public_key.creation_time;
-  Bytes cert = openpgp::make_certificate(key, o.uid, options);
-  openpgp::Signature revocation = key.revoke_key(
-      openpgp::RevocationReason::no_reason,
-      "revocation certificate made at key generation; publish it if the token is lost or compromised", options);
+  openpgp::Fingerprint fingerprint{};
+  try {
+    openpgp::OpenPgpKey key(session.token().signer(), public_key);
+    warn_about_key(session.token(), kc);
+    openpgp::SignOptions options;
+    options.creation_time = public_key.creation_time;
+    Bytes cert = openpgp::make_certificate(key, o.uid, options);
+    openpgp::Signature revocation = key.revoke_key(
+        openpgp::RevocationReason::no_reason,
+        "revocation certificate made at key generation; publish it if the token is lost or compromised", options);
 
-  write_file_atomically(kc.certificate, as_bytes(openpgp::armor(openpgp::ArmorKind::public_key, cert)), 0644);
-  // Anyone holding the revocation certificate can revoke the key: keep it private, and offline.
-  write_file_atomically(kc.revocation,
-                        as_bytes(openpgp::armor(openpgp::ArmorKind::public_key, revocation.packet())), 0600);
+    write_file_atomically(kc.certificate, as_bytes(openpgp::armor(openpgp::ArmorKind::public_key, cert)), 0644);
+    // Anyone holding the revocation certificate can revoke the key: keep it private, and offline.
+    write_file_atomically(kc.revocation,
+                          as_bytes(openpgp::armor(openpgp::ArmorKind::public_key, revocation.packet())), 0600);
+    fingerprint = key.fingerprint();
+  } catch (const Error& e) {
+    // A key without its certificate can never be used (its fingerprint depends on the
+    // certificate's creation time): take it off the token again, and leave no half-written files.
+    std::size_t removed = session.token().discard_generated_key();
+    std::error_code ec;
+    for (const std::filesystem::path& p : {kc.certificate, kc.revocation}) std::filesystem::remove(p, ec);
+    throw Error(e.code(), std::string(e.what()) + (removed > 0 ? "; the new key pair was removed from the token"
+                                                               : "; the new key pair could not be removed: delete "
+                                                                 "it with pkcs11-tool --delete-object"));
+  }
 
   std::printf("generated RSA-%u key '%s' on token '%s'\n", o.bits, uri.object_label->c_str(),
               session.token().identity().label.c_str());
-  std::printf("fingerprint  %s\n", openpgp::format_fingerprint(key.fingerprint()).c_str());
+  std::printf("fingerprint  %s\n", openpgp::format_fingerprint(fingerprint).c_str());
   std::printf("certificate  %s\n", kc.certificate.c_str());
   std::printf("revocation   %s  (store it offline)\n", kc.revocation.c_str());
   return 0;

@@ -80,7 +80,13 @@ class Token {
   // bits: 2048, 3072 or 4096. An existing object with that label is never overwritten.
   // The template is checked by reading the private key's attributes back; a token that
   // ignored it gets the pair destroyed and an error.
+  // A failure of C_GenerateKeyPair, or of the read-back, deletes whatever the attempt left on
+  // the token (a token may fail after making one half).
   RsaPublicKey generate_key(const std::string& label, unsigned bits);
+  // Deletes the pair generate_key made in this Token (its label and CKA_ID), e.g. when the
+  // certificate could not be made or written: a failed keygen leaves no key behind. Forgets
+  // its signer. Returns how many objects were deleted; never throws.
+  std::size_t discard_generated_key() noexcept;
 
  private:
   struct State;  // the module, the slot, the login session, the session pool, the signers
