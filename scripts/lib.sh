@@ -17,6 +17,8 @@ CATSIGN_PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libp11-kit-dev libsystemd-dev libexpat1-dev libassuan-dev
   softhsm2 opensc gnupg sqv sq time systemd logrotate pinentry-tty python3-prometheus-client
+  # p11-kit's proxy module and apt-get, for the tests through the proxy and of key rotation.
+  p11-kit-modules apt
   # The package managers the repository tests build repositories for and run against them.
   apt-utils dpkg-dev rpm createrepo-c dnf pacman-package-manager makepkg libarchive-tools fakeroot
   # libFuzzer and clang's sanitizer runtimes, for scripts/fuzz (clang-14 only recommends them).
