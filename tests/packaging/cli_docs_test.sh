@@ -90,6 +90,11 @@ osrels = ["5.10","5.11"]
 
 [packages]
 releases = ["not-a-catalog-setting"]
+
+[repositories.debian]
+root = "/srv/apt"
+path = "dists/{suite}/Release"
+suite = ["bookworm"]
 EOF
   expect "catsign sign --config F --key <Tab>" "$(echo alpha beta-2 | sorted)" \
     "$(tab sign --config "$tmp/catsign.toml" --key "")"
@@ -98,6 +103,8 @@ EOF
   expect "catsign resign --config F <Tab>" \
     "$(echo unstable/sparc/5.10 unstable/sparc/5.11 kiel/sparc/5.10 kiel/sparc/5.11 | sorted)" \
     "$(tab resign --config "$tmp/catsign.toml" "")"
+  expect "catsign resign --config F --repository <Tab>" "debian" \
+    "$(tab resign --config "$tmp/catsign.toml" --repository "")"
   expect "catsign keygen --config EXAMPLE --key <Tab>" "$(echo catalog package | sorted)" \
     "$(tab keygen --config "$src/packaging/catsign.toml.example" --key "")"
   expect "catsign sign --config MISSING --key <Tab>" "" "$(tab sign --config "$tmp/none.toml" --key "")"
