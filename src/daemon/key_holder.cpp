@@ -153,15 +153,24 @@ std::shared_ptr<KeyHolder::Unlocked> KeyHolder::current_or_throw() {
 }
 
 const openpgp::Fingerprint& KeyHolder::fingerprint(const std::string& key) const {
+  return certificate(key).fingerprint;
+}
+
+const openpgp::Certificate& KeyHolder::certificate(const std::string& key) const {
   auto it = certificates_.find(key.empty() ? key_.name : key);
   if (it == certificates_.end()) throw Error(Errc::internal, "no key '" + key + "' in the key holder");
-  return it->second.fingerprint;
+  return it->second;
 }
 
 openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
                                    const std::string& key) {
   const std::string name = key.empty() ? key_.name : key;
   if (!certificates_.count(name)) throw Error(Errc::refused, "key '" + name + "' is not configured");
+  if (auto expires = certificates_.at(name).expires_at();
+      expires && static_cast<std::uint64_t>(Clock::to_time_t(Clock::now())) >= *expires)
+    throw Error(Errc::refused, "key '" + name + "' (" + openpgp::format_fingerprint(certificates_.at(name).fingerprint) +
+                                   ") has expired: nothing was signed; run catsign extend --key " + name +
+                                   " --expires DURATION, then restart catsignd");
   std::shared_ptr<Unlocked> u = current_or_throw();
   if (!sessions_->try_acquire_for(kSessionWait))
     throw Error(Errc::busy, "all token sessions stayed busy for 30s: try again later");
@@ -207,6 +216,24 @@ openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openp
   }
 }
 
+std::vector<std::string> KeyHolder::key_names() const {
+  std::vector<std::string> names;
+  for (const KeyConfig* k : keys_) names.push_back(k->name);
+  return names;
+}
+
+std::optional<KeyHolder::KeyExpiry> KeyHolder::soonest_key_expiry(Clock::time_point now) const {
+  std::optional<KeyExpiry> soonest;
+  const auto now_s = static_cast<long long>(Clock::to_time_t(now));
+  for (const KeyConfig* k : keys_) {
+    auto expires = certificates_.at(k->name).expires_at();
+    if (!expires) continue;
+    std::chrono::seconds left(static_cast<long long>(*expires) - now_s);
+    if (!soonest || left < soonest->left) soonest = KeyExpiry{k->name, left};
+  }
+  return soonest;
+}
+
 HeldKeySigner::HeldKeySigner(KeyHolder& holder, std::string key) : holder_(holder), key_(std::move(key)) {}
 
 openpgp::Signature HeldKeySigner::sign_document(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) {
@@ -214,6 +241,10 @@ openpgp::Signature HeldKeySigner::sign_document(openpgp::DocumentHasher&& hasher
 }
 
 openpgp::Fingerprint HeldKeySigner::fingerprint() const { return holder_.fingerprint(key_); }
+
+HashAlgorithm HeldKeySigner::default_hash() const {
+  return catsign::default_hash(holder_.certificate(key_).key.material.algorithm);
+}
 
 LockState KeyHolder::state() const {
   std::lock_guard lock(mutex_);

@@ -190,11 +190,13 @@ signing::Facts SigningService::sign_package_file(const Settings& s, const Reques
     throw Error(e.code() == Errc::malformed ? Errc::bad_request : Errc::unknown_target, e.what());
   }
   require_unlocked();
-  signing::Job job(request.form, openpgp::SignOptions{}, out);
+  HeldKeySigner signer(key_, config.packages.key);
+  openpgp::SignOptions options;
+  options.hash = signing::hash_for(signer);
+  signing::Job job(request.form, options, out);
   job.read({file.fd.get(), path, kMaxPackageSize, file.size});
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("package " + path, job.source_sha256(), request);
-  HeldKeySigner signer(key_, config.packages.key);
   return job.sign(signer);
 }
 
@@ -264,7 +266,9 @@ signing::Facts SigningService::sign_index(const Settings& s, const Request& requ
     throw Error(Errc::unknown_target, e.what());
   }
   require_unlocked();
+  HeldKeySigner signer(key_, config.repository_key(repo).name);
   openpgp::SignOptions options;
+  options.hash = signing::hash_for(signer);
   options.notations.push_back({openpgp::kCatalogNotation, index.name, true});
   signing::Job job(request.form, options, out);
   // With verify_listed_files, the index's text is kept from the same single read for the check.
@@ -275,7 +279,6 @@ signing::Facts SigningService::sign_index(const Settings& s, const Request& requ
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("index " + index.name, job.source_sha256(), request);
   if (repo.verify_listed_files) check_listed_files(s, index, text, record);
-  HeldKeySigner signer(key_, config.repository_key(repo).name);
   return job.sign(signer);
 }
 
@@ -297,7 +300,9 @@ signing::Facts SigningService::sign_catalog(const Settings& s, const Request& re
     throw Error(Errc::unknown_target, e.what());
   }
   require_unlocked();
+  HeldKeySigner signer(key_, "");
   openpgp::SignOptions options;
+  options.hash = signing::hash_for(signer);
   options.notations.push_back({openpgp::kCatalogNotation, tuple.str(), true});
   signing::Job job(request.form, options, out);
   // With the gate on, the catalog's text is kept from the same single read for the check.
@@ -310,7 +315,6 @@ signing::Facts SigningService::sign_catalog(const Settings& s, const Request& re
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("catalog " + tuple.str(), job.source_sha256(), request);
   if (gate) check_gate(s, text, tuple.str(), record);
-  HeldKeySigner signer(key_, "");
   return job.sign(signer);
 }
 
@@ -333,6 +337,14 @@ std::string SigningService::status() const {
       {"warn_before_s", config.daemon.warn_before.count()},
       {"last_signature_time", last_signature_time_.load()},
   };
+  // Seconds until the first configured key expires (negative once it has), null when none
+  // expires: monitoring warns on this before clients start rejecting signatures.
+  if (auto expiry = key_.soonest_key_expiry(now)) {
+    j["key_expires_in_s"] = expiry->left.count();
+    j["key_expiring"] = expiry->key;
+  } else {
+    j["key_expires_in_s"] = nullptr;
+  }
   {
     std::lock_guard lock(results_mutex_);
     j["signatures_by_result"] = nlohmann::json::object();

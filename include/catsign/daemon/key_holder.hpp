@@ -56,13 +56,24 @@ class KeyHolder {
   // Completes a signature over what `hasher` was fed, on one of the configured sessions.
   // Throws Error(locked) when locked (saying since when and why), busy when no session frees
   // up in time, token on a token failure or a timeout (which locks); a token that is gone or
-  // logged out locks the holder first and throws locked.
+  // logged out locks the holder first and throws locked. A key whose certificate has expired
+  // signs nothing (Error refused): clients would reject what it signs.
   // `key` names a configured key; empty is the catalog key.
   openpgp::Signature sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
                           const std::string& key = "");
 
   LockState state() const;
   const openpgp::Fingerprint& fingerprint(const std::string& key = "") const;
+  const openpgp::Certificate& certificate(const std::string& key = "") const;
+  // The configured keys, the catalog key first.
+  std::vector<std::string> key_names() const;
+  // How long until the configured key that expires first does (negative: expired), and its
+  // name; nullopt when none of them expires. From the certificates read at start.
+  struct KeyExpiry {
+    std::string key;
+    std::chrono::seconds left;
+  };
+  std::optional<KeyExpiry> soonest_key_expiry(Clock::time_point now) const;
   const KeyConfig& key_config() const noexcept { return key_; }
   bool has_key(const std::string& name) const noexcept { return certificates_.count(name) != 0; }
 
@@ -89,6 +100,7 @@ class HeldKeySigner final : public signing::DocumentSigner {
   HeldKeySigner(KeyHolder& holder, std::string key);  // key: a configured name; empty: the catalog key
   openpgp::Signature sign_document(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) override;
   openpgp::Fingerprint fingerprint() const override;
+  HashAlgorithm default_hash() const override;
 
  private:
   KeyHolder& holder_;

@@ -1,4 +1,5 @@
-// Verification of document signatures made by catsign or anyone else with a v4 RSA key.
+// Verification of document signatures made by catsign or anyone else with a v4 RSA, ECDSA or
+// EdDSA key.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 
 #include "catsign/openpgp/certificate.hpp"
 #include "catsign/openpgp/document_hasher.hpp"
-#include "catsign/openpgp/rsa_verifier.hpp"
+#include "catsign/openpgp/verifier.hpp"
 #include "catsign/openpgp/signature.hpp"
 
 namespace catsign::openpgp {
@@ -33,9 +34,9 @@ Signature read_document_signature(ByteView signature_data);
 Verified verify_document(const Certificate& cert, const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed);
 
-// The same with `verifier` built once from cert.key.rsa by the caller, for many signatures by
-// one key (the package gate): building a Botan RSA key and verifier per signature is waste.
-Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+// The same with `verifier` built once from cert.key.material by the caller, for many signatures by
+// one key (the package gate): building a Botan key and verifier per signature is waste.
+Verified verify_document(const Certificate& cert, const Verifier& verifier,
                          const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed);
 
