@@ -1,4 +1,4 @@
-// catsignd under load (issue 5 item 4): 1,000 hostile connections at once (idle ones, slow ones
+// catsignd under load: 1,000 hostile connections at once (idle ones, slow ones
 // that send a byte a second, garbage ones), kept at 1,000 for the whole run by reconnecting
 // whatever the daemon drops, while well-behaved clients keep asking for signatures. Prints
 // the well-behaved clients' median and 99th-percentile latency unloaded and loaded, and the

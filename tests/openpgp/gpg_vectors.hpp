@@ -43,7 +43,7 @@ class GpgVectors {
 
 Bytes to_bytes(const std::string& s);
 std::string to_string(ByteView b);
-// The sample texts the brief asks for: leading '-', "From ", trailing blanks, CR LF, no final
+// The texts that break naive cleartext handling: leading '-', "From ", trailing blanks, CR LF, no final
 // newline, empty.
 std::vector<std::pair<std::string, std::string>> sample_texts();
 
