@@ -22,6 +22,8 @@ CATSIGN_PACKAGES=(
   apt-utils dpkg-dev rpm createrepo-c dnf pacman-package-manager makepkg libarchive-tools fakeroot
   # libFuzzer and clang's sanitizer runtimes, for scripts/fuzz (clang-14 only recommends them).
   clang libclang-rt-14-dev
+  # The man pages (scdoc), the package build and its checks (scripts/package, scripts/test-package).
+  scdoc debhelper lintian man-db bash-completion
 )
 
 # step MESSAGE: a progress line on stdout.

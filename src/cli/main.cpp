@@ -7,6 +7,7 @@
 
 #include "catsign/cli/command.hpp"
 #include "catsign/error.hpp"
+#include "catsign/version.hpp"
 
 namespace catsign::cli {
 
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   CLI::App app("catsign: OpenPGP signatures for package catalogs, made with a key that never leaves its PKCS#11 token");
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "show help for every command");
+  app.set_version_flag("--version", std::string("catsign ") + kVersionLine, "print the version and exit");
   Context ctx;
   register_keygen(app, ctx);
   register_sign(app, ctx);
@@ -86,6 +88,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "catsign: %s (see catsign --help)\n", e.what());

@@ -21,8 +21,13 @@ class Reader {
   explicit Reader(const std::filesystem::path& path) : path_(path), base_(path.parent_path()) {}
 
   [[noreturn]] void fail(const toml::node* node, const std::string& what) const {
+    // Appended piece by piece: GCC 12 at -O3 misreads `"literal" + std::string&&` (an insert at
+    // position 0) as an overlapping memcpy and warns with -Wrestrict.
     std::string where = path_.string();
-    if (node && node->source().begin) where += ":" + std::to_string(node->source().begin.line);
+    if (node && node->source().begin) {
+      where += ':';
+      where += std::to_string(node->source().begin.line);
+    }
     throw Error(Errc::usage, where + ": " + what);
   }
 
@@ -304,8 +309,10 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
   c.path = path;
   std::vector<std::tuple<const toml::node*, std::string, token::Pkcs11Uri>> uris;  // of [keys.*], in order
   r.only(root, "top level", {"token", "keys", "daemon", "catalogs", "packages", "repositories", "spool", "audit", "http"});
-  for (const auto& [k, v] : root)
-    if (!v.is_table()) r.fail(&v, "'" + std::string(k.str()) + "' must be a section, such as [" + std::string(k.str()) + "]");
+  for (const auto& [k, v] : root) {
+    const std::string name(k.str());  // a named string, not a temporary: see Reader::fail
+    if (!v.is_table()) r.fail(&v, "'" + name + "' must be a section, such as [" + name + "]");
+  }
 
   const toml::node* module_node = nullptr;
   if (const toml::table* t = r.table(root, "token")) {

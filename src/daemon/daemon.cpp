@@ -29,6 +29,7 @@ extern char** environ;
 #include "catsign/util/digest.hpp"
 #include "catsign/util/duration.hpp"
 #include "catsign/util/file.hpp"
+#include "catsign/version.hpp"
 
 namespace catsign::daemon {
 
@@ -211,9 +212,12 @@ int run_daemon(int argc, char** argv) {
   CLI::App app("catsignd: signs configured catalogs on request, with a PKCS#11 key a person unlocks");
   std::string config_path = kDefaultConfigPath;
   app.add_option("--config", config_path, "configuration file")->capture_default_str();
+  app.set_version_flag("--version", std::string("catsignd ") + kVersionLine, "print the version and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "catsignd: %s (see catsignd --help)\n", e.what());

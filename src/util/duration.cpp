@@ -40,8 +40,13 @@ bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 
 std::chrono::seconds parse_duration(std::string_view text) {
   auto fail = [&](const std::string& why = "") -> Error {
-    return Error(Errc::usage, "'" + std::string(text) + "' is not a duration" + (why.empty() ? "" : " (" + why + ")") +
-                                  ": write a number with a unit, such as 7d, 1w, 24h, 1h 30m, 90min or 30s");
+    // Built from a std::string on the left: GCC 12 at -O3 misreads `"'" + std::string(...)`
+    // (an insert at the front of a temporary) as an overlapping memcpy (-Wrestrict).
+    std::string message(1, '\'');
+    message.append(text).append("' is not a duration");
+    if (!why.empty()) message.append(" (").append(why).append(")");
+    message.append(": write a number with a unit, such as 7d, 1w, 24h, 1h 30m, 90min or 30s");
+    return Error(Errc::usage, message);
   };
   std::uint64_t total = 0;
   std::size_t i = 0;

@@ -533,7 +533,7 @@ TEST(Packaging, UnitsAgreeWithTheExampleConfig) {
   EXPECT_EQ(unit_value("catsignd.service", "Type"), "notify");
   // The event loop kicks the watchdog about once a second: the interval must leave it room.
   EXPECT_GE(parse_duration(unit_value("catsignd.service", "WatchdogSec")), std::chrono::seconds(3));
-  EXPECT_EQ(unit_value("catsignd.service", "ExecStart"), "/usr/bin/catsignd --config /etc/catsign/catsign.toml");
+  EXPECT_EQ(unit_value("catsignd.service", "ExecStart"), "/usr/sbin/catsignd --config /etc/catsign/catsign.toml");
   EXPECT_EQ(unit_value("catsignd.service", "ReadOnlyPaths"), c.catalogs.root.string());
   EXPECT_EQ(unit_value("catsignd.service", "ReadWritePaths"), "-" + c.spool_dir.string());
   EXPECT_EQ("/var/lib/" + unit_value("catsignd.service", "StateDirectory"), c.audit_log.parent_path().string());
@@ -576,7 +576,7 @@ TEST(Packaging, SystemdAnalyzeVerifyAcceptsTheUnits) {
   for (const char* unit : {"catsignd.service", "catsignd-sign.socket", "catsignd-admin.socket",
                            "catsign-metrics.service", "catsign-metrics.timer", "catsignd-http.socket"}) {
     std::string text = read_text(kPackaging / unit);
-    const std::string from = "ExecStart=/usr/bin/catsignd";
+    const std::string from = "ExecStart=/usr/sbin/catsignd";
     std::size_t at = text.find(from);
     if (at != std::string::npos) text.replace(at, from.size(), std::string("ExecStart=") + CATSIGN_BINARY);
     catsign::testing::write_text(dir / unit, text);
