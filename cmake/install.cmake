@@ -48,21 +48,26 @@ install(TARGETS catsignd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 # The sources name /usr/bin/catsign and /usr/sbin/catsignd (what a package installs, and what
 # the tests check); another prefix gets its own paths written in.
 set(catsign_staged ${CMAKE_BINARY_DIR}/packaging)
-foreach(file catsignd.service catsignd-sign.socket catsignd-admin.socket)
-  file(READ ${CMAKE_SOURCE_DIR}/packaging/${file} text)
+# Every unit in packaging/: the service, its sockets (sign, admin, the HTTPS front) and the
+# metrics timer. None is enabled by installing it.
+file(GLOB catsign_units CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/packaging/*.service
+     ${CMAKE_SOURCE_DIR}/packaging/*.socket ${CMAKE_SOURCE_DIR}/packaging/*.timer)
+set(catsign_staged_units)
+foreach(unit IN LISTS catsign_units)
+  get_filename_component(file ${unit} NAME)
+  file(READ ${unit} text)
   string(REPLACE "/usr/sbin/catsignd" "${CMAKE_INSTALL_FULL_SBINDIR}/catsignd" text "${text}")
+  string(REPLACE "/usr/bin/catsign " "${CMAKE_INSTALL_FULL_BINDIR}/catsign " text "${text}")
   file(CONFIGURE OUTPUT ${catsign_staged}/${file} CONTENT "${text}" @ONLY)
+  list(APPEND catsign_staged_units ${catsign_staged}/${file})
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${unit})
 endforeach()
 file(READ ${CMAKE_SOURCE_DIR}/udev/70-catsign.rules text)
 string(REPLACE "/usr/bin/catsign " "${CMAKE_INSTALL_FULL_BINDIR}/catsign " text "${text}")
 file(CONFIGURE OUTPUT ${catsign_staged}/70-catsign.rules CONTENT "${text}" @ONLY)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-  ${CMAKE_SOURCE_DIR}/packaging/catsignd.service ${CMAKE_SOURCE_DIR}/packaging/catsignd-sign.socket
-  ${CMAKE_SOURCE_DIR}/packaging/catsignd-admin.socket ${CMAKE_SOURCE_DIR}/udev/70-catsign.rules)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/udev/70-catsign.rules)
 
-install(FILES ${catsign_staged}/catsignd.service ${catsign_staged}/catsignd-sign.socket
-              ${catsign_staged}/catsignd-admin.socket
-        DESTINATION ${CATSIGN_SYSTEMD_UNIT_DIR})
+install(FILES ${catsign_staged_units} DESTINATION ${CATSIGN_SYSTEMD_UNIT_DIR})
 install(FILES ${catsign_staged}/70-catsign.rules DESTINATION ${CATSIGN_UDEV_RULES_DIR})
 install(FILES packaging/sysusers.d/catsign.conf DESTINATION ${CATSIGN_SYSUSERS_DIR})
 install(FILES packaging/tmpfiles.d/catsign.conf DESTINATION ${CATSIGN_TMPFILES_DIR})
