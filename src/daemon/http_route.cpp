@@ -183,7 +183,7 @@ HttpRoute parse_http_route(std::string_view method, std::string_view path, std::
 
 std::string describe_http_request(std::string_view method, std::string_view path, std::string_view query) {
   std::string s = std::string(method.substr(0, 10)) + " " + std::string(path.substr(0, 160));
-  if (!query.empty()) s += "?" + std::string(query.substr(0, 100));
+  if (!query.empty()) s.append(1, '?').append(query.substr(0, 100));  // not `"?" + temporary`: GCC 12 -Wrestrict
   for (char& c : s)
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
   return s;

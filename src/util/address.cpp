@@ -89,7 +89,12 @@ std::string format_address(const sockaddr* a, socklen_t len) {
   ::inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);
   unsigned port = a->sa_family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in*>(a)->sin_port)
                                           : ntohs(reinterpret_cast<const sockaddr_in6*>(a)->sin6_port);
-  return v6 ? "[" + std::string(buf) + "]:" + std::to_string(port) : std::string(buf) + ":" + std::to_string(port);
+  // Appended piece by piece: GCC 12 at -O3 takes `"[" + temporary` for an overlapping memcpy.
+  std::string out = v6 ? "[" : "";
+  out += buf;
+  out += v6 ? "]:" : ":";
+  out += std::to_string(port);
+  return out;
 }
 
 AddressRange AddressRange::parse(std::string_view text) {
