@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench/raw_sign_rate: the raw PKCS#11 signing rate of one key, the ceiling that catsignd is
 // measured against (scripts/bench). Opens the token, logs in once, then calls
 // Signer::sign_digest (libp11 -> C_Sign, CKM_RSA_PKCS over a SHA-256 DigestInfo) in a loop on

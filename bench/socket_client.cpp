@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench/socket_client: catsignd's signing rate through its socket (scripts/bench). CLIENTS
 // threads each send REQUEST (one line, e.g. "SIGN unstable/i386/5.10 sha256=<hex>") on a fresh
 // connection, read the whole reply, and repeat for SECONDS seconds. Prints one line:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the libFuzzer targets in this folder. Each target hands the input to one parser
 // family; catsign::Error is the parser refusing the input, which is what it should do. Any
 // other exception, an ASan report or a UBSan report is a bug: the process aborts, libFuzzer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apt Release files, as verify_listed_files reads them before signing.
 #include "catsign/repository/apt_release.hpp"
 #include "fuzz.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ASCII armor: one block, every block, and the binary-or-armored entry point.
 #include "catsign/openpgp/armor.hpp"
 #include "fuzz.hpp"

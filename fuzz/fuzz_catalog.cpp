@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OpenCSW catalogs, plain or cleartext-signed.
 #include "catsign/catalog/opencsw_catalog.hpp"
 #include "fuzz.hpp"

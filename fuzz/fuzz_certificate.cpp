@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Transferable public keys: one certificate, and keyrings (armored or binary).
 #include "catsign/openpgp/certificate.hpp"
 #include "fuzz.hpp"

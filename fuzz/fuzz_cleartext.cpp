@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cleartext signature framework: a signed message as a verifier receives it.
 #include "catsign/openpgp/cleartext.hpp"
 #include "catsign/openpgp/document_hasher.hpp"

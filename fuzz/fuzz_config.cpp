@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TOML configuration file.
 #include "catsign/config.hpp"
 #include "fuzz.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTPS front's URL parsing (daemon/http_route.hpp): "METHOD PATH[?QUERY]" as the HTTP
 // library hands it over, undecoded. Whatever it accepts names a target that stays in the
 // tree (no empty, "." or ".." segment, no NUL, '%' or '\' after decoding, no leading '/')

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OpenPGP packet framing, and the signature and public-key packets inside it; also the
 // detached-signature reader the verifier uses (armored or binary).
 #include "catsign/openpgp/packet.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 7512 PKCS#11 URIs, as a config file's [keys.*] uri gives them.
 #include "catsign/token/pkcs11_uri.hpp"
 #include "fuzz.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The socket protocol: one request line, as the sign and admin sockets (and the spool, which
 // hands each request file's line to the same parser) see it.
 #include "catsign/daemon/protocol.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rpm repodata/repomd.xml through expat, as verify_listed_files reads it before signing.
 #include "catsign/repository/repomd.hpp"
 #include "fuzz.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Repository request names ("debian:bookworm", "el:el9/x86_64"), as a SIGN request names them.
 #include "catsign/repository/target.hpp"
 #include "fuzz.hpp"

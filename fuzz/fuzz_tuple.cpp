@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Catalog tuples (release/arch/osrel), as a SIGN request names them.
 #include "catsign/catalog/tuple.hpp"
 #include "fuzz.hpp"

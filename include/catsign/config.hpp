@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The configuration file (TOML, docs/DESIGN.md "Contract"). Unknown sections and keys are refused so a typo
 // cannot silently turn a safety setting off. Relative paths are taken from the config file's
 // folder.

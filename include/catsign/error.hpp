@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One error type for the whole core library. Every failure is a domain error (Errc) with a
 // one-line message for the operator; one table (src/util/error.cpp) gives each Errc its reply
 // code on the daemon's sockets, its HTTP status and the exit code of every client command, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The seam between OpenPGP and whatever holds the private key: the token in production, an
 // in-memory key in unit tests.
 #pragma once

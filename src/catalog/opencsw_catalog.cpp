@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OpenCSW catalogs, read side (docs/DESIGN.md "Facts"). Strict: every rule of the format is checked and
 // the first line that breaks one is refused with its line number and field, so a catalog that
 // would confuse pkgutil is never signed.

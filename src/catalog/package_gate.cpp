@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The package gate (docs/DESIGN.md "Contract"): every package a catalog lists is present, has the size and
 // md5 the catalog says, and carries a FILE.asc by a trusted package key. One read per package
 // feeds MD5 and the signature's document hash; a few workers keep both cores busy.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign audit verify FILE...: checks the hash chain of a catsignd audit log, line by line,
 // and across a rotated series: each file after the first must begin with the "continue"
 // record that carries the hash of the last line of the file before it.

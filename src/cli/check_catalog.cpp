@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign check-catalog: the package gate from the command line (docs/DESIGN.md "Contract"). Reads
 // <root>/<tuple>/catalog and checks every package it lists beneath the root; exit 0 only when
 // all pass, 5 (refused) when some fail.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign keygen: a key pair generated ON the token, its certificate and a revocation
 // certificate written atomically to the paths the config names.
 #include <cstdio>

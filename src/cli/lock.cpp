@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign lock: end the unlock window now (also run by udev when the token is pulled).
 #include <chrono>
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PIN prompt: --pin-fd, a pinentry through libassuan, or the terminal.
 //
 // The pinentry is spoken to as gpg-agent does (GnuPG's agent/call-pinentry.c): libassuan

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign request: what push automation runs. Asks catsignd for a catalog signature and
 // writes it atomically; the exit code tells "locked, call a person" (3) from "hash mismatch"
 // (4) from "refused" (5) from "daemon unreachable" (6).

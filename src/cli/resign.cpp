@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign resign: emergency re-signing of a catalog tree with the one-shot path, no daemon.
 // Every catalog named (or, with --all, every configured tuple whose catalog exists beneath
 // [catalogs] root) gets a fresh signature in [catalogs] resign_form, bound to

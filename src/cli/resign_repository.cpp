@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/cli/resign_repository.hpp"
 
 #include <sys/stat.h>

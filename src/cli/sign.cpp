@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign sign: one-shot signing on the token, no daemon, for emergency re-signing. Several
 // files take one PIN entry and one login. Each file is read once, in bounded memory, and each
 // output is written atomically.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign sign-packages: package signatures with the package key, one login for many packages
 // (docs/DESIGN.md "Contract"). Each FILE gets FILE.asc beside it: an armored detached SHA-256 signature,
 // written atomically. Every FILE is checked before the PIN is asked for (present, a regular

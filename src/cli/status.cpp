@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign status: locked or unlocked, time left, why it locked, the key, signatures served;
 // for people (the default), scripts (--json), monitoring plugins (--check: one line in the
 // monitoring-plugins format, exit 0 OK / 1 WARNING / 2 CRITICAL / 3 UNKNOWN) and Prometheus

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign unlock: a person gives the daemon the PIN for one unlock window.
 #include <cstdio>
 

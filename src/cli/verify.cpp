@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign verify: detached (SIG DATA) or cleartext (SIG alone) signatures against one
 // certificate; optionally the catalog the signature was made for, and its age.
 #include <algorithm>

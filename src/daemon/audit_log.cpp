@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The audit log: a hash-chained JSON-lines file. See audit_log.hpp for the contract.
 //
 // How a damaged log is reported (verify_audit_log): the first line whose own check fails is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsignd's log lines. See log.hpp for the contract.
 #include "catsign/daemon/log.hpp"
 

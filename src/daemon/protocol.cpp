@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/daemon/protocol.hpp"
 
 #include "catsign/daemon/outcome.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daemon's contact with systemd. See systemd.hpp for the contract.
 //
 // Socket activation: catsignd-sign.socket and catsignd-admin.socket hand over one listening

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ASCII armor, read side (RFC 4880 §6.2, RFC 9580 §6.2). Lenient where GnuPG is lenient
 // (header lines, any number of blank lines before or inside the body, CR LF, trailing blanks,
 // a missing blank line after the headers, an absent CRC), strict about what carries meaning:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <botan/base64.h>
 #include <botan/hash.h>
 

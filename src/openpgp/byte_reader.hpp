@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A bounds-checked cursor over a packet body, private to the OpenPGP parsers. Every read that
 // would run past the end throws Error(malformed) naming `what` and the offset in the body.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Transferable public keys, read side (RFC 4880 §11.1). The primary key must be v4 RSA. Its
 // user IDs count only with a verified self-certification; a verified key revocation by the key
 // itself marks it revoked. Third-party certifications, user attributes, subkeys and their

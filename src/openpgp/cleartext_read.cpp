@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cleartext signature framework, read side (RFC 4880 §7, §7.1; RFC 9580 §7). The text is
 // dash-unescaped; the Hash: header(s) must name SHA256 or SHA512 (no header means MD5, which is
 // refused); the signature block must be the last thing in the message.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/openpgp/armor.hpp"
 #include "catsign/openpgp/cleartext.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Names of OpenPGP hash algorithm IDs (RFC 9580 §9.5), private to the readers: used to refuse
 // the ones catsign does not accept by name, and to read "Hash:" armor headers.
 #pragma once

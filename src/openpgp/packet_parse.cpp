@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Packet framing, read side (RFC 4880 §4.2, RFC 9580 §4.2). Every length is checked against
 // the input that is left and against kMaxPacketBody before anything is allocated; every
 // refusal names the byte offset of the offending header.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/openpgp/public_key.hpp"
 
 #include <botan/hash.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Public-key packet, read side (RFC 4880 §5.5.2). Only v4 RSA is accepted; everything else is
 // refused by name, so an operator handed OpenCSW's 2011 DSA keys learns why at once.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks shared by the certificate reader and the document verifier, private to them.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Signature packet, read side (RFC 4880 §5.2.3). v4 RSA with SHA-256 or SHA-512 only; every
 // other version or algorithm is refused by name. Subpacket lengths use the §5.2.3.1 forms and
 // are checked against the area that holds them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Serialisation of v4 signatures and the accessors over their subpackets.
 #include <algorithm>
 

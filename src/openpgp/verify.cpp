@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Verification of document signatures (RFC 4880 §5.2.4). Fails closed: every rule that does
 // not hold ends in Error(bad_signature) naming the rule.
 #include <ctime>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/repository/listed_files.hpp"
 
 #include <botan/hash.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/signing/pipeline.hpp"
 
 #include <botan/hash.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/token/login_policy.hpp"
 
 #include "catsign/token/pkcs11_module.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/token/pkcs11_uri.hpp"
 
 #include <p11-kit/p11-kit.h>

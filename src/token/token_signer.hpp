@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The token's side of a signature: a pool of sessions on the token's slot, and the Signer
 // that makes RSASSA-PKCS1-v1_5 signatures with C_Sign(CKM_RSA_PKCS) over the DigestInfo
 // (RFC 8017 §8.2.1, §9.2). Internal to the token layer.

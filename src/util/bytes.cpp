@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/util/bytes.hpp"
 
 #include "catsign/error.hpp"

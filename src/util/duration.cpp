@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Durations in catsign's short form ("7d", "1d12h") and in systemd's (systemd.time(7): "1w",
 // "1h 30m", "90min", "2 days", "1.5h"), so that a value copied from a unit file means the same
 // here. Unlike systemd, a bare number is refused: "7" could mean 7 seconds or 7 days, and an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The error lines a new user meets, each tried the way a new user would: the real catsign
 // binary, the shipped example config, a real token. Each must say what was wrong and what to
 // do, in one line.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pinentry path. Stand-in pinentries (shell scripts speaking the Assuan subset real ones
 // do) show what catsign sends and how it reads answers and errors; Debian's real pinentry-tty
 // on a pseudo-terminal shows that a person at a terminal unlocks the daemon and signs with it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // [repositories.NAME] sections: what they read, and every way a section is refused.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsignd on a faulty token: libfaulty_pkcs11.so forwards to SoftHSM and fails, hangs,
 // corrupts or flags what each test asks for. A corrupted signature is never released, a
 // vanished or logged-out token locks the daemon, a hung token freezes nobody else, PIN flags

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A running catsignd for tests: a throwaway SoftHSM token with a distinctive PIN, a key made
 // by `catsign keygen`, a small OpenCSW-style mirror, a config, and the daemon as a child
 // process. Helpers speak the raw socket protocol or run the catsign CLI against it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsignd end to end on SoftHSM: the unlock window, tuple-bound signatures that real clients
 // verify, locking by hand, by expiry and by a vanished token, and no PIN left in memory.
 #include <gtest/gtest.h>

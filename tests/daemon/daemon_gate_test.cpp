@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The package gate in catsignd and SIGNPKG: a catalog is signed only when every package it
 // lists is present, intact and signed by the package key; refusals name the failures and are
 // audited with them.

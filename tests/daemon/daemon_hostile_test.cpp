@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsignd against hostile and clumsy clients: tuples that try to leave the mirror, files that
 // are not catalogs, malformed and oversized requests, idle and trickling peers, connection
 // floods, peers that are not allowed, and a burst of concurrent signing whose audit trail must

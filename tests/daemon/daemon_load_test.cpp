@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsignd under load: 1,000 hostile connections at once (idle ones, slow ones
 // that send a byte a second, garbage ones), kept at 1,000 for the whole run by reconnecting
 // whatever the daemon drops, while well-behaved clients keep asking for signatures. Prints

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Watching catsignd: `catsign status --check` in every state a monitoring plugin can report,
 // with its exit code; `catsign status --prometheus` read by python3-prometheus-client's own
 // parser and matched against `status --json`; the packaged node-exporter timer's command; and

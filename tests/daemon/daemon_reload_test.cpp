@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsignd reloads on SIGHUP without a person: a new release is signable at once and the
 // unlock stays; a change to the keys, or a broken file, is refused while the old
 // configuration goes on serving; the audit log is reopened for rotation; SIGTERM stops it

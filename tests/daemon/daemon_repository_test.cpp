@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsignd signing apt, rpm and pacman indexes ([repositories.NAME], requests NAME:v1/v2) for
 // the real clients: apt-get takes the InRelease and Release.gpg it hands out, dnf the
 // repomd.xml.asc, pacman the binary .db.sig, each refusing a tampered index; with

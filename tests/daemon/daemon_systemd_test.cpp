@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real catsignd under a fake systemd: its log lines carry journald priorities when
 // JOURNAL_STREAM names its stderr, and its watchdog keep-alives come from the event loop,
 // stopping while the loop is stuck.

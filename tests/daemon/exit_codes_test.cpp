@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The same failure gives the same exit code from every command (the README's table, the one
 // error table in error.hpp): a wrong PIN from the one-shot `catsign sign` and from `catsign
 // unlock` through the daemon; a missing file; a bad request through the daemon and locally.

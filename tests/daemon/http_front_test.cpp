@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTPS front against real clients on loopback: curl gets detached (armored and binary)
 // and cleartext signatures that gpg, sqv and sq verify with the catalog notation in them, on
 // the /v1 endpoints and on OpenCSW's own URL shape; `catsign request --url` exits as it does

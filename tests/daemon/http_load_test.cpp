@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTPS front under a hostile crowd: 1,000 loopback connections at once (TLS handshakes
 // sent a byte a second, requests sent a byte a second inside TLS, oversized headers, binary
 // garbage), each reopened a few seconds after the daemon drops it, while a well-behaved libcurl

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTPS front's URL parsing, without a daemon: every endpoint maps to the Request the
 // socket would build, and every path trick, bad escape, odd query and wrong method is refused
 // with the right error before anything is opened.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the HTTPS front's tests share: throwaway certificates made with openssl for this run
 // (a push CA with a server and two client certificates, and a second CA nobody trusts), a
 // free loopback port, the [http] section, and curl as the client.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The spool (docs/DESIGN.md "Contract") on a real catsignd: request files in, signatures that gpg verifies
 // out, ERR lines in NAME.err, and hostile request files (oversized, binary, symlinks, FIFOs,
 // folders, hard links, odd names) answered or ignored without ever being followed and without

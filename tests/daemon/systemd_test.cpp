@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Socket activation and readiness notification, against a fake systemd: the tests set
 // LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES and NOTIFY_SOCKET the way systemd does. Each scenario
 // runs in a forked child, since LISTEN_PID must be the caller's pid, the descriptors must sit

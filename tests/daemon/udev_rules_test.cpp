@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // udev/70-catsign.rules. Debian 12's udev (systemd 252) has no `udevadm verify` (it came in
 // 253), so the file is checked here: a parser for the rules syntax of udev(7), then a small
 // evaluator over the keys the file uses, fed the properties udev has for a YubiKey, a CCID

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libfaulty_pkcs11.so: a PKCS#11 module for tests that forwards every call to a real module
 // (SoftHSM by default) and injects the faults a test asks for.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replays, through each fuzz target's own entry point (fuzz/*.cpp, compiled in with a new
 // name), its seed corpus (fuzz/corpus/<target>/) and every input a fuzzer once crashed on
 // (tests/data/fuzz/<target>/, one file per bug, named after it). A target catches only

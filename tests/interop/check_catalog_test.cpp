@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign check-catalog end to end on an OpenCSW-style tree whose package signatures gpg made
 // (another implementation): all pass, then one fault at a time, each named in the human and
 // the JSON report with its status; the real 2,146-line catalog with no packages present.

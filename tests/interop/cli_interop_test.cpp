@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The catsign binary end to end on a throwaway SoftHSM token: keygen, sign in every form, and
 // proof from real clients (gpg, sqv, sq) that the signatures verify, that catsign verify
 // agrees with them, and that one changed byte makes all of them say bad.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apt-get, dnf and pacman, the real clients with private state, against repositories built
 // with dpkg-deb/apt-ftparchive, rpmbuild/createrepo_c and bsdtar/repo-add, signed by the one-shot
 // path (catsign sign, catsign resign --repository): each accepts catsign's signatures in the

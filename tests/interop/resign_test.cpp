@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign resign end to end on a throwaway SoftHSM token and a small OpenCSW-style tree
 // (unstable/sparc/5.10, dublin/sparc/5.10, testing -> dublin, packages partly linked from
 // allpkgs/): cleartext and detached forms verified by gpg, sqv and catsign verify

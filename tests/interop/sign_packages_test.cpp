@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign sign-packages end to end on a throwaway SoftHSM token: a "package" key made by
 // catsign keygen, a dozen generated packages signed with one PIN entry, every FILE.asc
 // verified by gpg and sqv; inputs refused before any PIN prompt.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ASCII armor, read side: what gpg writes and accepts is read; damage is refused with the line.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading certificates: gpg's exports give gpg's fingerprint, self-signatures are checked,
 // revocations are honoured, unsupported keys are refused by name.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cleartext signature framework, read side: gpg's output parsed and its text recovered;
 // header and structure errors refused naming the line.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test vectors made by another implementation: a throwaway GnuPG home with freshly generated
 // RSA keys, their exported certificates, and signatures gpg makes over sample texts. Made once
 // per test process, in a temporary folder; the private keys never leave it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Packet framing, public-key and signature packet parsing: valid input from gpg, and every
 // kind of malformed input refused with an error (never a crash).
 #include <gtest/gtest.h>

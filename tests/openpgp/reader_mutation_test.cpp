@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Deterministic random mutations of gpg-made inputs through every reader: each must end in a
 // catsign Error or a result, never a crash or another exception (run under ASan/UBSan too).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Verification against signatures gpg made: detached (binary and armored, SHA256 and SHA512,
 // binary and text mode) and cleartext over awkward texts; one flipped byte anywhere is caught.
 #include <gtest/gtest.h>

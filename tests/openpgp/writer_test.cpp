@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OpenPGP writer, checked by real clients: gpg and sqv must accept what we write, and
 // compute the same fingerprint.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apt Release files: the SHA256 field of a real apt-ftparchive Release, and every way a
 // Release is refused before anything on disk is looked at.
 #include "catsign/repository/apt_release.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // verify_listed_files on a real tree: each file an index lists is opened beneath the
 // repository's root and compared by size, then hash; everything that could make the check
 // read outside the tree or stall it is reported, never followed.

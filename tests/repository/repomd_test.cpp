@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rpm repomd.xml: a real createrepo_c file, and every way one is refused (with expat's own
 // well-formedness errors among them) before anything on disk is looked at.
 #include "catsign/repository/repomd.hpp"

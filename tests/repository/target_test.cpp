@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Repository request names ("debian:bookworm", "el:el9/x86_64") against the config, and the
 // path templates behind them.
 #include "catsign/repository/target.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The signing pipeline: one input through every form, with one signer and with two, checked
 // by gpg and sqv (detached) and sq (cleartext); the bounded read refuses a source that grew
 // or shrank; the facts are the source's own SHA-256 and the signers in order.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the interoperability tests share: the catsign binary under test, the throwaway token's
 // PIN as a --pin-fd line, and the MD5 that OpenCSW catalogs list (computed by OpenSSL, not by
 // the code under test).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "memory_signer.hpp"
 
 #include <botan/auto_rng.h>

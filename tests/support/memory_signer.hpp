@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An in-memory RSA key behind the Signer seam, for tests of the OpenPGP layer without a token.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running real clients (gpg, sqv, sq, catsign itself) from tests, and throwaway folders.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Package repositories built with the distributions' own tools (tests/support/make-repo) and
 // their real clients, apt-get, dnf and pacman, each with private state in a temporary folder:
 // nothing reads or writes the host's own apt, dnf or pacman configuration, and repositories are

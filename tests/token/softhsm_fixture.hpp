@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A throwaway SoftHSM2 token for tests: a fresh temporary folder, a config pointing at it, one
 // initialised token (made by softhsm-fixtures/make-token, the same script people use by hand),
 // and SOFTHSM2_CONF set for the life of the object. Everything is removed afterwards.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Integration tests on throwaway SoftHSM tokens: nothing here is mocked.
 #include "catsign/token/token.hpp"
 

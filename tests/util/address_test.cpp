@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Listen addresses and allowed source ranges: strict parsing with inet_pton, CIDR matching,
 // IPv4-mapped IPv6 peers judged as IPv4, and what an empty allow-list means (loopback).
 #include "catsign/util/address.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one error table: every domain error has the reply code, HTTP status and exit code the
 // README promises, and a client reading a reply code back gets the same exit code.
 #include <gtest/gtest.h>

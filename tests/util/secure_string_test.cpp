@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "catsign/util/secure_string.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opening files beneath a fixed root so that no client-supplied path can escape it: openat2
 // with RESOLVE_BENEATH (symlinks inside the tree, such as testing -> dublin, work; "..",
 // absolute paths and symlinks that leave the tree are refused by the kernel) and

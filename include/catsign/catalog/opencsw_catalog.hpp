@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OpenCSW catalogs (docs/DESIGN.md "Facts"): one package per line, 9 fields separated by single spaces
 // (old catalogs have 8), "#" header lines such as "# CREATIONDATE 2014-03-16T08:39:58Z".
 #pragma once

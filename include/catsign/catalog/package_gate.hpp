@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The package gate (docs/DESIGN.md "Contract"): a catalog is signed only when every package it lists is
 // present beneath the package root, has the size and md5 the catalog says, and carries a
 // detached signature FILE.asc that verifies against the package keyring.

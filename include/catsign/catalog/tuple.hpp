@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A catalog tuple, release/arch/osrel (docs/DESIGN.md "The path of one signature"): the only way a client names what the
 // daemon signs. Each part must equal one of the configured values exactly.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How subcommands plug into the catsign command line: each src/cli/<name>.cpp registers one
 // CLI11 subcommand whose callback does the work and sets the exit code.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The catsign command line: parses arguments and dispatches to one subcommand.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where a command gets the PIN from: an inherited descriptor (--pin-fd), the configured
 // pinentry program, or the terminal with echo off. Never argv or the environment.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // "checked 1200/2146" redrawn in place on stderr, at most ten times a second, and only when
 // stderr is a terminal: logs and pipes get no progress noise.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign resign --repository NAME: every index of a [repositories.NAME] section signed in one
 // login, without the daemon, in the forms its clients read (README, "Signing apt, rpm and
 // pacman repositories"): apt's InRelease and armored Release.gpg, rpm's armored repomd.xml.asc,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One-shot access to a configured key on the token, for keygen, sign and sign-packages: open
 // the token, read the PIN (once), log in, and bind the token's key to its OpenPGP certificate.
 #pragma once

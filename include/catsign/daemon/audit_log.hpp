@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The audit log: one JSON object per line for every event (unlock, lock and why, sign,
 // refusal), each carrying the SHA-256 of the previous line so that an edited, removed or
 // reordered line breaks the chain. Each record is appended and fsynced before the daemon

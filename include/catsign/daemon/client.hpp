@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client side of catsignd's sockets, for catsign unlock, lock, status and request.
 #pragma once
 

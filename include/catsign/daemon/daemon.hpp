@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsignd: one process that owns the only PKCS#11 context. Starts locked; a person unlocks.
 #pragma once
 

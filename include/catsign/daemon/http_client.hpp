@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client side of the HTTPS front, for `catsign request --url`: libcurl, so TLS, proxies
 // and certificate handling are what every other tool on the host does.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTPS front ([http], docs/DESIGN.md "HTTPS front"): catsignd across hosts. libmicrohttpd
 // speaks HTTP and TLS; this front decides who may connect (the address allow-list, at accept,
 // before TLS), who may ask (a client certificate from [http] client_ca, and its name in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTPS front's request targets (docs/DESIGN.md "HTTPS front"): the method, the raw path
 // and the raw query of a request, as they came off the wire, turned into the same typed
 // Request the sockets use. The HTTP library hands these over undecoded, so every

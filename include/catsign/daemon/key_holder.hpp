@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daemon's only PKCS#11 context and the unlock window around it. Locked, nothing of the
 // token is open and no copy of the PIN exists in the process. Unlocked, the token is logged in
 // and the key is bound to its certificate until the window ends, `lock` is called, or a

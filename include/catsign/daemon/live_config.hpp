@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daemon's configuration as it stands now. A reload replaces it whole; readers take a
 // snapshot and keep it for the request, the connection or the tick they are serving, so a
 // reload never changes a value under them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsignd's log: one line per event on stderr. Under systemd, stderr is the journal, and
 // each line starts with its syslog priority ("<3>" error, "<4>" warning, "<6>" info, "<7>"
 // debug, sd-daemon(3)) so that journald stores it at that priority and `journalctl -p warning`

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Prometheus text exposition (format 0.0.4) of the STATUS object: what GET /metrics
 // answers, and what `catsign status --prometheus` can print from the same object. One
 // function, so the metric names and their meaning are the same wherever they are read.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the signing service answers, as a value: done (the bytes to hand back, and the facts
 // of the signature when one was made) or refused (a domain error and its one-line message).
 // The socket server, the spool and the HTTPS front each render it in their own terms; none

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The line protocol of the sign and admin sockets (docs/DESIGN.md "Contract"): ASCII requests ended by LF,
 // at most 1 KiB; replies "OK <n>\n<n bytes>" or "ERR <CODE> <one-line message>\n".
 #pragma once

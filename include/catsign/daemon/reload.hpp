@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a reload (SIGHUP) may change without a person, and what only a restart may: the token
 // and the keys (a restart locks, so a person must come back), the socket paths, the audit log's
 // path and the number of token sessions.

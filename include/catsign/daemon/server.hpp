@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sockets: the sign socket (SIGN, SIGNPKG, STATUS, PING) and the admin socket (UNLOCK,
 // LOCK, STATUS). One event thread accepts, authorises peers by SO_PEERCRED, reads request
 // lines against a deadline and answers the cheap requests itself; SIGN and UNLOCK go to a

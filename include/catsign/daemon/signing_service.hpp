@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the daemon does with a request, apart from how it arrived: SIGN, SIGNPKG, STATUS,
 // UNLOCK and LOCK, each audited. Every entry point returns an Outcome and never throws, so a
 // bad request can't take a front down; each front renders the Outcome its own way.

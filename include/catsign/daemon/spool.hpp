@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The spool (docs/DESIGN.md "Contract"): with [spool] dir set, the daemon also answers request files, so a
 // signing host need not listen at all. A client drops NAME.req holding one SIGN or SIGNPKG
 // line (best written as NAME.req.tmp and renamed); the daemon writes NAME.asc (armored

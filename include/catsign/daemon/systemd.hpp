@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daemon's contact with systemd, through libsystemd: socket activation (sd_listen_fds),
 // readiness and status notification (sd_notify), the service watchdog (sd_watchdog_enabled)
 // and whether stderr is the journal (JOURNAL_STREAM). Without systemd every call is a harmless

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ASCII armor (RFC 4880 §6.2, RFC 9580 §6.2): Base64 wrapped at 64 columns and a CRC-24 line.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading transferable public keys (RFC 4880 §11.1): a primary key, its user IDs with their
 // certifications, revocations, and subkeys. catsign's own certificates are made by
 // make_certificate (signing.hpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cleartext signature framework (RFC 4880 §7, RFC 9580 §7): the text stays readable, the
 // signature follows it. OpenCSW's deployed pkgutil requires this form for a catalog.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hashes a document for a binary (0x00) or canonical-text (0x01) signature, fed in chunks so
 // a file of any size is read once in bounded memory (RFC 4880 §5.2.4).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OpenPGP packet framing (RFC 4880 §4.2, RFC 9580 §4.2) and MPIs (RFC 4880 §3.2).
 #pragma once
 

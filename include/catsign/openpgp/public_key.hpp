@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The v4 RSA public-key packet, its fingerprint and key ID (RFC 4880 §5.5.2, §12.2).
 #pragma once
 

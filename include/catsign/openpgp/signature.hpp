@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The v4 signature packet (RFC 4880 §5.2.3) and its subpackets (§5.2.3.1).
 #pragma once
 

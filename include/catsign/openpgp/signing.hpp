@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Making signatures with a Signer: documents, certifications and revocations. Every RSA
 // signature the signer returns is verified with the public key before it is used, so a faulty
 // token can never yield a published bad signature.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Verification of document signatures made by catsign or anyone else with a v4 RSA key.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An apt Release file's SHA256 field: the files of dists/<suite>/ the Release vouches for.
 // Release is one deb822 paragraph (Debian Policy §5.1: "Field: value" lines, continuation lines
 // starting with a space or tab); SHA256 is a multi-line field whose lines are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // verify_listed_files (docs/DESIGN.md "Listed files"): what a repository index lists is what is on
 // disk. An apt Release lists its Packages files, an rpm repomd.xml its primary/filelists/other
 // files, each with a size and a hash; a client that fetches the index checks those files against

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The path template of a [repositories.<name>] section (docs/DESIGN.md "Named repositories"), such
 // as "{repo}/os/{arch}/{repo}.db": literal text and {part} placeholders, relative to the
 // repository's root. The rules make every expansion a plain relative path: the template is

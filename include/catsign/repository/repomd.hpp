@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An rpm repository's repodata/repomd.xml: each <data> element's <location href>, <checksum>
 // and <size> (the createrepo_c format, namespace http://linux.duke.edu/metadata/repo). Read with
 // expat, a streaming XML parser (docs/DESIGN.md "Reading repomd.xml").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a request names in a [repositories.<name>] section (docs/DESIGN.md "Named repositories"):
 // "debian:bookworm", "el:el9/x86_64". The repository's name, a ':', then one value per part of its
 // path template, joined by '/' in the order the template first names the parts. Requests without a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one signing pipeline: every signature catsign publishes (the daemon's catalog and
 // package signatures, `catsign sign`, `resign`, `sign-packages`) is built here, so the forms,
 // their file suffixes and the facts an audit record needs are decided in one place

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finding a key on a token: the private key a PKCS#11 URI names (RFC 7512 §2.3 object= and
 // id=), checked for what catsign needs of it, with its public half read from the token.
 #pragma once

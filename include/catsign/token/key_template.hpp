@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The attributes of the key pairs catsign generates, as one typed template: keygen builds
 // C_GenerateKeyPair's templates from it, and reads the same list back from the new private
 // key, so what is asked for and what is checked can't drift apart (PKCS#11 v2.40 §4.9).

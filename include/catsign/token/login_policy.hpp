@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // When catsign logs in to a token, and what it says when it won't or can't: one policy for
 // the one-shot commands and the daemon, so `catsign sign` and `catsign unlock` refuse the same
 // token state with the same words (docs/DESIGN.md "Login policy").

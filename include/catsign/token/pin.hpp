@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PINs come from an inherited file descriptor (--pin-fd, like gpg's --passphrase-fd) or from
 // the terminal with echo off; never from argv or the environment (docs/DESIGN.md "Contract").
 #pragma once

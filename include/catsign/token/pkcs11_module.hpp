@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A PKCS#11 module reached through its own function list (PKCS#11 v2.40 §5.2): loading it,
 // sessions, object search and attributes, and the error type every token failure uses. The
 // whole token layer speaks to the module through this one function list; docs/DESIGN.md

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 7512 PKCS#11 URIs ("pkcs11:token=catsign;object=catalog-2026"), parsed by p11-kit so we
 // agree with every other tool that reads them.
 #pragma once

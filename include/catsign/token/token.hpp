@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A PKCS#11 token: the module, loaded and initialised once, the chosen token, its login, the
 // signing keys named by PKCS#11 URIs, and on-token key generation. Key lookup, the login
 // policy and the signer live in their own files (key_lookup.hpp, login_policy.hpp,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Network addresses for the HTTPS front: listen addresses ("192.0.2.10:9981", "[::1]:9981")
 // and source ranges in CIDR notation ("192.0.2.0/24", "2001:db8::/32", RFC 4632 §3.1,
 // RFC 4291 §2.3). Parsed strictly with inet_pton: no host names, so a listener or an allowed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte strings and their hex form. Knows nothing of the product.
 #pragma once
 

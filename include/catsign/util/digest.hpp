@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SHA-256 of bytes in memory, for audit records, the audit chain and file checks. Streams are
 // hashed where they are read (signing/pipeline.hpp); this is for what is already whole.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Durations as operators write them in the config and on the command line: "7d", "24h",
 // "90m", "30s", combinations such as "1d12h", and systemd.time(7)'s forms ("1w", "1h 30m",
 // "90min", "2 days", "1.5h").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files: an owning descriptor, whole-file reads with a size cap, chunked reads, and atomic
 // replacement (temporary name in the same folder, fsync, rename, fsync of the folder), so a
 // reader never sees a half-written signature or certificate. The replacement also works

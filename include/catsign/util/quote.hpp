@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Untrusted text as it may appear in a one-line message: quoted, printable ASCII kept,
 // anything else (NUL, newlines, UTF-8 bytes, quotes, backslashes) as \xNN, long input cut
 // short. Knows nothing of the product.

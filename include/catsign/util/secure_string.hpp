@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A string for secrets (PINs): wiped on destruction and on clear, never copied implicitly.
 #pragma once
 
