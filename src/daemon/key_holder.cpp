@@ -3,7 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <future>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <optional>
 #include <thread>
 
 #include "catsign/openpgp/certificate_file.hpp"
@@ -14,27 +17,131 @@
 
 namespace catsign::daemon {
 
-struct KeyHolder::Unlocked {
-  explicit Unlocked(token::Token t) : token(std::move(t)) {}
-  Unlocked(const Unlocked&) = delete;
-  Unlocked& operator=(const Unlocked&) = delete;
-
-  token::Token token;
-  std::map<std::string, std::unique_ptr<openpgp::OpenPgpKey>> keys;  // by key name
-
-  ~Unlocked() {
-    // Free the key bindings first (they refer to the Token's signers); the Token's destructor
-    // then closes its sessions, logs out and finalises the module.
-    keys.clear();
-  }
-};
-
 namespace {
 
 // How long a request waits for a free token session before it is told BUSY.
 constexpr std::chrono::seconds kSessionWait{30};
 
+using Steady = std::chrono::steady_clock;
+
+// A worker's answer to one request: the signature or what went wrong.
+class SignResult {
+ public:
+  void deliver(std::optional<openpgp::Signature> signature, std::exception_ptr error) {
+    {
+      std::lock_guard lock(mutex_);
+      signature_ = std::move(signature);
+      error_ = std::move(error);
+      done_ = true;
+    }
+    cv_.notify_one();
+  }
+  // False when the worker has not answered by `deadline`.
+  bool wait_until(Steady::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_until(lock, deadline, [&] { return done_; });
+  }
+  // After wait_until returned true: the signature, or the worker's exception rethrown.
+  openpgp::Signature take() {
+    std::lock_guard lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+    return std::move(*signature_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::optional<openpgp::Signature> signature_;
+  std::exception_ptr error_;
+};
+
 }  // namespace
+
+// The requests waiting for a session's worker. Every unlock has its own queue and workers.
+struct KeyHolder::Jobs {
+  struct Job {
+    std::shared_ptr<Unlocked> unlocked;  // keeps the context alive while the token works
+    std::string key;
+    openpgp::PreparedSignature prepared;
+    std::shared_ptr<SignResult> result;
+  };
+
+  void post(Job job) {
+    {
+      std::lock_guard lock(mutex);
+      queue.push_back(std::move(job));
+    }
+    cv.notify_one();
+  }
+  // The next job; nullopt once the queue is closed and empty.
+  std::optional<Job> take() {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return closed || !queue.empty(); });
+    if (queue.empty()) return std::nullopt;
+    Job job = std::move(queue.front());
+    queue.pop_front();
+    return job;
+  }
+  void close() {
+    {
+      std::lock_guard lock(mutex);
+      closed = true;
+    }
+    cv.notify_all();
+  }
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<Job> queue;
+  bool closed = false;
+};
+
+struct KeyHolder::Unlocked {
+  explicit Unlocked(token::Token t) : token(std::move(t)), jobs(std::make_shared<Jobs>()) {}
+  Unlocked(const Unlocked&) = delete;
+  Unlocked& operator=(const Unlocked&) = delete;
+
+  // One per worker: a PKCS#11 session of its own for each key, and the keys bound to them.
+  // The keys are declared last, so they go before the Signers they use.
+  struct Session {
+    std::vector<std::unique_ptr<Signer>> signers;
+    std::map<std::string, std::unique_ptr<openpgp::OpenPgpKey>> keys;  // by key name
+  };
+
+  token::Token token;
+  std::vector<Session> sessions;
+  std::shared_ptr<Jobs> jobs;
+
+  ~Unlocked() {
+    // Every job holds a reference to this, so none is queued or running now: the workers are
+    // idle and leave. Their sessions close first; then the Token's destructor closes its own
+    // sessions, logs out and finalises the module.
+    jobs->close();
+    sessions.clear();
+  }
+
+  // A worker: takes requests and signs them on session `index` until the queue closes. It
+  // never joins anyone and is never joined, so a hung token costs one thread, not the daemon.
+  static void work(std::shared_ptr<Jobs> jobs, std::size_t index,
+                   std::shared_ptr<std::counting_semaphore<64>> free_sessions) {
+    while (std::optional<Jobs::Job> job = jobs->take()) {
+      std::optional<openpgp::Signature> signature;
+      std::exception_ptr error;
+      try {
+        signature = job->unlocked->sessions.at(index).keys.at(job->key)->complete(std::move(job->prepared));
+      } catch (...) {
+        error = std::current_exception();
+      }
+      // Let go of the context before the waiting request hears anything: if the request then
+      // locks, it holds the last reference and tears the token down before it replies, so a
+      // person's UNLOCK right after finds the module free.
+      job->unlocked.reset();
+      free_sessions->release();
+      job->result->deliver(std::move(signature), std::move(error));
+    }
+  }
+};
 
 std::string describe_locked(const LockState& state, KeyHolder::Clock::time_point now) {
   auto for_how_long = std::chrono::duration_cast<std::chrono::seconds>(now - state.since);
@@ -104,16 +211,24 @@ void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
   // The login policy (token/login_policy.hpp) refuses a locked PIN, the last try and an empty
   // PIN without a PIN pad before C_Login, in the same words as the one-shot commands.
   u->token.login(pin);
-  for (const KeyConfig* k : keys_) {
-    try {
-      u->keys[k->name] = std::make_unique<openpgp::OpenPgpKey>(u->token.signer(token::Pkcs11Uri::parse(k->uri)),
-                                                                certificates_.at(k->name).key);
-    } catch (const Error& e) {
-      // A key the daemon can't use is a refusal of this unlock, whatever the token said.
-      throw Error(e.code() == Errc::token_gone || e.code() == Errc::token ? e.code() : Errc::refused,
-                  "key '" + k->name + "': " + e.what());
+  // `[token] sessions` sessions, each with a worker of its own that signs on it until the
+  // holder locks: no thread and no session is set up per signature.
+  const std::size_t sessions = config_.token.sessions;
+  u->sessions.resize(sessions);
+  for (Unlocked::Session& session : u->sessions) {
+    for (const KeyConfig* k : keys_) {
+      try {
+        session.signers.push_back(u->token.open_session_signer(token::Pkcs11Uri::parse(k->uri)));
+        session.keys[k->name] =
+            std::make_unique<openpgp::OpenPgpKey>(*session.signers.back(), certificates_.at(k->name).key);
+      } catch (const Error& e) {
+        // A key the daemon can't use is a refusal of this unlock, whatever the token said.
+        throw Error(e.code() == Errc::token_gone || e.code() == Errc::token ? e.code() : Errc::refused,
+                    "key '" + k->name + "': " + e.what());
+      }
     }
   }
+  for (std::size_t i = 0; i < sessions; ++i) std::thread(&Unlocked::work, u->jobs, i, sessions_).detach();
   std::lock_guard lock(mutex_);
   unlocked_ = std::move(u);
   state_.unlocked = true;
@@ -160,52 +275,51 @@ const openpgp::Fingerprint& KeyHolder::fingerprint(const std::string& key) const
 }
 
 openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
-                                   const std::string& key) {
+                                   const std::string& key, const WhileSigning& while_signing) {
   const std::string name = key.empty() ? key_.name : key;
-  if (!certificates_.count(name)) throw Error(Errc::refused, "key '" + name + "' is not configured");
+  auto cert = certificates_.find(name);
+  if (cert == certificates_.end()) throw Error(Errc::refused, "key '" + name + "' is not configured");
   std::shared_ptr<Unlocked> u = current_or_throw();
   if (!sessions_->try_acquire_for(kSessionWait))
     throw Error(Errc::busy, "all token sessions stayed busy for 30s: try again later");
-  // The token call runs on its own thread so that a hung token costs the caller a timeout,
-  // not forever. The thread keeps its session and its reference to the context until the
-  // token answers, whenever that is; only then is the session free again.
-  auto result = std::make_shared<std::promise<openpgp::Signature>>();
-  std::future<openpgp::Signature> future = result->get_future();
-  std::thread([sessions = sessions_, u, name, result, hasher = std::move(hasher), options]() mutable {
-    std::optional<openpgp::Signature> signature;
-    std::exception_ptr error;
+  openpgp::PreparedSignature prepared =
+      openpgp::prepare_document_signature(cert->second.key, std::move(hasher), options);
+  std::optional<openpgp::PreparedSignature> shown;
+  if (while_signing) shown = prepared;
+  // A worker keeps its session and its reference to the context until the token answers,
+  // whenever that is; this request waits for it at most sign_timeout, so a hung token costs
+  // the caller a timeout, not forever.
+  auto result = std::make_shared<SignResult>();
+  const Steady::time_point deadline = Steady::now() + config_.token.sign_timeout;
+  u->jobs->post({u, name, std::move(prepared), result});
+  std::exception_ptr while_error;
+  if (while_signing) {
     try {
-      signature = u->keys.at(name)->sign_document(std::move(hasher), options);
+      while_signing(*shown);
     } catch (...) {
-      error = std::current_exception();
+      while_error = std::current_exception();
     }
-    // Let go of the context before the waiting request hears anything: if the request then
-    // locks, it holds the last reference and tears the token down before it replies, so a
-    // person's UNLOCK right after finds the module free.
-    u.reset();
-    sessions->release();
-    if (error) {
-      result->set_exception(error);
-    } else {
-      result->set_value(std::move(*signature));
-    }
-  }).detach();
-  if (future.wait_for(config_.token.sign_timeout) == std::future_status::timeout) {
+  }
+  if (!result->wait_until(deadline)) {
     std::string seconds = format_duration(config_.token.sign_timeout);
     lock("the token did not answer a signature request within " + seconds);
     throw Error(Errc::token, "the token did not answer within " + seconds +
                                  "; catsignd is locked: check the token, then run catsign unlock");
   }
-  try {
-    return future.get();
-  } catch (const token::TokenError& e) {
-    if (e.token_gone()) {
-      lock("token removed or logged out (" + token::describe_rv(e.rv()) + ")");
-      throw Error(Errc::locked, std::string("the token is gone or logged out: ") + e.what() +
-                                    "; a person must reinsert it and run catsign unlock");
+  openpgp::Signature signature = [&] {
+    try {
+      return result->take();
+    } catch (const token::TokenError& e) {
+      if (e.token_gone()) {
+        lock("token removed or logged out (" + token::describe_rv(e.rv()) + ")");
+        throw Error(Errc::locked, std::string("the token is gone or logged out: ") + e.what() +
+                                      "; a person must reinsert it and run catsign unlock");
+      }
+      throw;
     }
-    throw;
-  }
+  }();
+  if (while_error) std::rethrow_exception(while_error);
+  return signature;
 }
 
 HeldKeySigner::HeldKeySigner(KeyHolder& holder, std::string key) : holder_(holder), key_(std::move(key)) {}

@@ -2,6 +2,7 @@
 #include "catsign/openpgp/signing.hpp"
 
 #include <ctime>
+#include <optional>
 
 #include "catsign/error.hpp"
 
@@ -48,25 +49,53 @@ OpenPgpKey::OpenPgpKey(Signer& signer, PublicKey key)
                                    ": insert the right token or configure its certificate");
 }
 
-Signature OpenPgpKey::finish(SignatureType type, std::vector<Subpacket> hashed, DocumentHasher&& hasher,
-                             const SignOptions& options) {
+namespace {
+
+PreparedSignature prepare(const PublicKey& key, const Fingerprint& fingerprint, SignatureType type,
+                          std::vector<Subpacket> hashed, DocumentHasher&& hasher, const SignOptions& options) {
   if (hasher.hash() != options.hash) throw Error(Errc::internal, "hasher and options disagree on the hash");
-  Signature sig;
+  PreparedSignature p;
+  Signature& sig = p.signature;
   sig.type = type;
   sig.hash = options.hash;
   // Creation time and issuer fingerprint are hashed (RFC 9580 §5.2.3.11, §5.2.3.35); the key
   // ID goes unhashed too, for older clients that look only for it (RFC 4880 §5.2.3.5).
   sig.hashed.push_back(creation_time_subpacket(now_or(options.creation_time)));
-  sig.hashed.push_back(issuer_fingerprint_subpacket(fingerprint_));
+  sig.hashed.push_back(issuer_fingerprint_subpacket(fingerprint));
   for (Subpacket& s : hashed) sig.hashed.push_back(std::move(s));
   for (const Notation& n : options.notations) sig.hashed.push_back(notation_subpacket(n));
-  sig.unhashed.push_back(issuer_key_id_subpacket(key_.key_id()));
+  sig.unhashed.push_back(issuer_key_id_subpacket(key.key_id()));
+  p.digest = hasher.finish(sig);
+  sig.hash_left16 = {p.digest[0], p.digest[1]};
+  return p;
+}
 
-  Bytes digest = hasher.finish(sig);
-  sig.hash_left16 = {digest[0], digest[1]};
-  Bytes raw = signer_.sign_digest(options.hash, digest);
+SignatureType document_type(const DocumentHasher& hasher) {
+  SignatureType type = hasher.type();
+  if (type != SignatureType::binary && type != SignatureType::text)
+    throw Error(Errc::internal, "document signatures are binary or text");
+  return type;
+}
+
+}  // namespace
+
+PreparedSignature prepare_document_signature(const PublicKey& key, DocumentHasher&& hasher,
+                                             const SignOptions& options) {
+  SignatureType type = document_type(hasher);
+  return prepare(key, key.fingerprint(), type, {}, std::move(hasher), options);
+}
+
+Signature OpenPgpKey::finish(SignatureType type, std::vector<Subpacket> hashed, DocumentHasher&& hasher,
+                             const SignOptions& options) {
+  return sign_prepared(prepare(key_, fingerprint_, type, std::move(hashed), std::move(hasher), options));
+}
+
+Signature OpenPgpKey::sign_prepared(PreparedSignature&& prepared) {
+  Signature sig = std::move(prepared.signature);
+  const Bytes& digest = prepared.digest;
+  Bytes raw = signer_.sign_digest(sig.hash, digest);
   // A faulty token must never yield a published bad signature: check before anyone sees it.
-  if (!verifier_.verify(options.hash, digest, raw))
+  if (!verifier_.verify(sig.hash, digest, raw))
     throw Error(Errc::token, "the token returned a signature that does not verify with key " +
                                  format_fingerprint(fingerprint_) +
                                  "; nothing was written: check the token and try again");
@@ -76,10 +105,14 @@ Signature OpenPgpKey::finish(SignatureType type, std::vector<Subpacket> hashed, 
 }
 
 Signature OpenPgpKey::sign_document(DocumentHasher&& hasher, const SignOptions& options) {
-  SignatureType type = hasher.type();
-  if (type != SignatureType::binary && type != SignatureType::text)
-    throw Error(Errc::internal, "document signatures are binary or text");
+  SignatureType type = document_type(hasher);
   return finish(type, {}, std::move(hasher), options);
+}
+
+Signature OpenPgpKey::complete(PreparedSignature&& prepared) {
+  if (prepared.signature.issuer_fingerprint() != std::optional<Fingerprint>(fingerprint_))
+    throw Error(Errc::internal, "a signature prepared for another key");
+  return sign_prepared(std::move(prepared));
 }
 
 Signature OpenPgpKey::certify_user_id(std::string_view user_id, std::uint8_t key_flags,

@@ -222,6 +222,13 @@ Signer& Token::signer(const Pkcs11Uri& uri) {
   return *slot_signer;
 }
 
+std::unique_ptr<Signer> Token::open_session_signer(const Pkcs11Uri& key_uri) {
+  signer(key_uri);  // the URI's checks, once per URI
+  State& st = *state_;
+  return std::make_unique<OwnSessionSigner>(st.module->fn(), st.slot_id,
+                                            find_signing_key(*st.login_session, key_uri, st.label()), st.label());
+}
+
 RsaPublicKey Token::generate_key(const std::string& label, unsigned bits) {
   State& st = *state_;
   const std::string tok = quote_label(st.label());

@@ -52,6 +52,11 @@ void SessionPool::release(CK_SESSION_HANDLE session, bool healthy) {
   idle_.push_back(session);
 }
 
+OwnSessionSigner::OwnSessionSigner(CK_FUNCTION_LIST* fn, CK_SLOT_ID slot, FoundKey key, const std::string& token_label)
+    : pool_(fn, slot), signer_(pool_, std::move(key), token_label) {
+  pool_.release(pool_.acquire(token_label), true);
+}
+
 Bytes TokenSigner::sign_digest(HashAlgorithm hash, ByteView digest) {
   if (digest.size() != hash_size(hash))
     throw Error(Errc::internal, "sign_digest: a " + std::string(hash_name(hash)) + " digest has " +

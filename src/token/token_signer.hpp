@@ -52,4 +52,19 @@ class TokenSigner final : public Signer {
   std::string token_label_;
 };
 
+// A TokenSigner with a pool of its own, whose one session is opened at once: the session stays
+// with this signer (and the thread that uses it) from the start.
+class OwnSessionSigner final : public Signer {
+ public:
+  OwnSessionSigner(CK_FUNCTION_LIST* fn, CK_SLOT_ID slot, FoundKey key, const std::string& token_label);
+
+  const RsaPublicKey& public_key() const override { return signer_.public_key(); }
+  // For one thread at a time.
+  Bytes sign_digest(HashAlgorithm hash, ByteView digest) override { return signer_.sign_digest(hash, digest); }
+
+ private:
+  SessionPool pool_;
+  TokenSigner signer_;
+};
+
 }  // namespace catsign::token

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -40,7 +41,8 @@ class KeyHolder {
   ~KeyHolder();
 
   // Opens the token, logs in under the login policy (an empty PIN uses the PIN pad), finds the
-  // keys and binds them to their certificates. Throws the domain error: refused (already
+  // keys and binds them to their certificates, and opens `[token] sessions` PKCS#11 sessions,
+  // each with a worker thread of its own that signs on it until the holder locks. Throws the domain error: refused (already
   // unlocked, a key that wants the PIN for every signature), pin_policy (PIN locked or on its
   // final try: never spent automatically), wrong_pin (one try spent), busy (a signature still
   // stuck on the token), token or token_gone. On any failure nothing stays open.
@@ -59,8 +61,13 @@ class KeyHolder {
   // up in time, token on a token failure or a timeout (which locks); a token that is gone or
   // logged out locks the holder first and throws locked.
   // `key` names a configured key; empty is the catalog key.
+  // `while_signing` is called on this thread while a session's worker signs: the digest and
+  // the packet's fields are fixed by then (RSA PKCS#1 v1.5 is deterministic), so the caller
+  // can put its audit record on disk while the token works. An exception from it withholds
+  // the signature; it is rethrown once the token has answered.
+  using WhileSigning = std::function<void(const openpgp::PreparedSignature&)>;
   openpgp::Signature sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
-                          const std::string& key = "");
+                          const std::string& key = "", const WhileSigning& while_signing = {});
 
   LockState state() const;
   const openpgp::Fingerprint& fingerprint(const std::string& key = "") const;
@@ -69,13 +76,15 @@ class KeyHolder {
 
  private:
   struct Unlocked;
+  struct Jobs;
   std::shared_ptr<Unlocked> current_or_throw();
 
   const Config& config_;
   const KeyConfig& key_;
   std::vector<const KeyConfig*> keys_;                      // the catalog key first
   std::map<std::string, openpgp::Certificate> certificates_;  // by key name
-  // Shared with signing threads, which may outlive a timed-out request (and this object).
+  // Free sessions. Shared with the workers, which may outlive a timed-out request (and this
+  // object) while a hung token keeps one of them.
   std::shared_ptr<std::counting_semaphore<64>> sessions_;
 
   mutable std::mutex mutex_;  // guards state_ and unlocked_; never held while the token works

@@ -26,6 +26,20 @@ struct SignOptions {
   std::vector<Notation> notations;  // hashed, human-readable (docs/DESIGN.md "Contract")
 };
 
+// A document signature with everything but its RSA value: the packet's fields and the digest
+// the key is to sign. RSASSA-PKCS1-v1_5 is deterministic (RFC 8017 §8.2.1), so the key and
+// this digest fix the signature before the token makes it: the daemon's audit record can be
+// on disk while the token works.
+struct PreparedSignature {
+  Signature signature;  // rsa_signature empty
+  Bytes digest;         // hash of the data, the hashed part and the trailer (RFC 4880 §5.2.4)
+};
+
+// Builds the hashed part for `key` (creation time, issuer fingerprint, the options'
+// notations; the key ID unhashed) and finishes `hasher` over it. Needs no private key.
+PreparedSignature prepare_document_signature(const PublicKey& key, DocumentHasher&& hasher,
+                                             const SignOptions& options);
+
 // A Signer bound to the OpenPGP identity of its key (the certificate's public-key packet).
 class OpenPgpKey {
  public:
@@ -38,6 +52,9 @@ class OpenPgpKey {
 
   // Completes a document signature over what `hasher` has been fed.
   Signature sign_document(DocumentHasher&& hasher, const SignOptions& options);
+  // The same in two steps: prepare_document_signature, then the signer signs the digest and
+  // the result is verified. `prepared` must be for this key.
+  Signature complete(PreparedSignature&& prepared);
   // Positive certification (0x13) of `user_id`: key flags, preferred hashes, issuer
   // fingerprint (RFC 4880 §5.2.3.21, §5.2.3.8, RFC 9580 §5.2.3.35).
   Signature certify_user_id(std::string_view user_id, std::uint8_t key_flags,
@@ -48,6 +65,7 @@ class OpenPgpKey {
  private:
   Signature finish(SignatureType type, std::vector<Subpacket> hashed, DocumentHasher&& hasher,
                    const SignOptions& options);
+  Signature sign_prepared(PreparedSignature&& prepared);
   Signer& signer_;
   PublicKey key_;
   Fingerprint fingerprint_;

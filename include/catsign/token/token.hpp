@@ -72,6 +72,12 @@ class Token {
   // Refuses a URI that names another token.
   Signer& signer(const Pkcs11Uri& key_uri);
 
+  // A Signer with a PKCS#11 session of its own, opened now and kept for its life (reopened
+  // only after a failed call), for one thread at a time: a daemon worker signs on it and never
+  // waits for the shared pool. The key is found and checked as signer(key_uri) does. Requires
+  // login; every one must be destroyed before this Token.
+  std::unique_ptr<Signer> open_session_signer(const Pkcs11Uri& key_uri);
+
   // Generates an RSA key pair ON the token with C_GenerateKeyPair and an explicit template:
   // the private key signs and does nothing else, is sensitive, never extractable, private and
   // persistent; both halves share `label` and a fresh random CKA_ID; e = 65537. Requires login.
