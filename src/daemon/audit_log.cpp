@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -207,23 +208,44 @@ AuditLog::AuditLog(const std::filesystem::path& path) : path_(path) {
   OpenedLog log = open_log(path);
   fd_ = std::move(log.fd);
   prev_hash_ = std::move(log.last_hash);
+  flusher_ = std::thread([this] { flush_loop(); });
 }
 
-void AuditLog::append(nlohmann::json record) {
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  flush_cv_.notify_all();
+  flusher_.join();
+  // Whatever was written reaches the disk before the log is closed.
+  try {
+    sync(written_);
+  } catch (const Error&) {
+  }
+}
+
+namespace {
+
+void check_shape(const nlohmann::json& record) {
   if (!record.is_object()) throw Error(Errc::internal, "audit record is not a JSON object");
   auto ev = record.find("event");
   if (ev == record.end() || !ev->is_string())
     throw Error(Errc::internal, "audit record has no \"event\" string");
-
-  std::lock_guard<std::mutex> lock(mutex_);
-  write_record(record);
 }
 
-void AuditLog::write_record(nlohmann::json& record) {
-  if (!fd_)
-    throw Error(Errc::io, "audit log " + path_.string() +
-                              " is unusable after an earlier write failure: check it with `catsign audit verify`"
-                              " and restart catsignd");
+}  // namespace
+
+AuditLog::Ticket AuditLog::write(nlohmann::json record) {
+  check_shape(record);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return write_record(record);
+}
+
+AuditLog::Ticket AuditLog::write_record(nlohmann::json& record) {
+  if (!broken_.empty())
+    throw Error(Errc::io, "audit log " + path_.string() + " is unusable after an earlier failure (" + broken_ +
+                              "): check it with `catsign audit verify` and restart catsignd");
   record["time"] = now_rfc3339_ms();
   record["prev"] = prev_hash_;
   // Compact; control characters are escaped, so the record is one line. Bytes that are not
@@ -243,26 +265,79 @@ void AuditLog::write_record(nlohmann::json& record) {
       int err = errno;
       // Nothing written: the file is as it was and a later append may succeed. Part of a line
       // written: the file now ends in a fragment; stop writing to it.
-      if (done > 0) fd_.reset();
+      if (done > 0) broken_ = std::string("a record was written in part: ") + std::strerror(err);
       throw_io("cannot write to", path_, err);
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fdatasync(fd_.get()) != 0) {
-    int err = errno;
-    // After a failed fsync the state on disk is unknown: stop writing until restarted.
-    fd_.reset();
-    throw_io("cannot fsync", path_, err);
-  }
   prev_hash_ = std::move(hash);
+  return ++written_;
+}
+
+void AuditLog::sync(Ticket ticket) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    if (synced_ >= ticket) return;
+    if (!broken_.empty())
+      throw Error(Errc::io, "audit log " + path_.string() + " is not known to be on disk (" + broken_ +
+                                "): check it with `catsign audit verify` and restart catsignd");
+    if (syncing_) {
+      synced_cv_.wait(lock);
+      continue;
+    }
+    // This caller syncs for everyone: every record written so far, its own among them.
+    syncing_ = true;
+    const Ticket target = written_;
+    const int fd = fd_.get();
+    lock.unlock();
+    const int rc = ::fdatasync(fd);
+    const int err = errno;
+    lock.lock();
+    syncing_ = false;
+    if (rc == 0) {
+      synced_ = std::max(synced_, target);
+    } else {
+      // After a failed fsync the state on disk is unknown: stop writing until restarted.
+      broken_ = std::string("fdatasync failed: ") + std::strerror(err);
+    }
+    synced_cv_.notify_all();
+    if (rc != 0) throw_io("cannot fsync", path_, err);
+  }
+}
+
+void AuditLog::append(nlohmann::json record) { sync(write(std::move(record))); }
+
+void AuditLog::append_soon(nlohmann::json record) {
+  Ticket t = write(std::move(record));
+  {
+    std::lock_guard lock(mutex_);
+    flush_to_ = std::max(flush_to_, t);
+  }
+  flush_cv_.notify_one();
+}
+
+void AuditLog::flush_loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    flush_cv_.wait(lock, [&] { return stopping_ || flush_to_ > synced_; });
+    if (stopping_) return;
+    const Ticket t = flush_to_;
+    lock.unlock();
+    try {
+      sync(t);
+    } catch (const Error&) {
+      // The next writer hears of it; nobody waits here.
+    }
+    lock.lock();
+    if (!broken_.empty()) flush_to_ = synced_;  // nothing more to do until restarted
+  }
 }
 
 std::optional<std::filesystem::path> AuditLog::reopen() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!fd_)
-    throw Error(Errc::io, "audit log " + path_.string() +
-                              " is unusable after an earlier write failure: check it with `catsign audit verify`"
-                              " and restart catsignd");
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!broken_.empty())
+    throw Error(Errc::io, "audit log " + path_.string() + " is unusable after an earlier failure (" + broken_ +
+                              "): check it with `catsign audit verify` and restart catsignd");
   struct stat open_st {}, path_st {};
   if (::fstat(fd_.get(), &open_st) != 0) throw_io("cannot stat", path_, errno);
   if (::stat(path_.c_str(), &path_st) == 0 && path_st.st_dev == open_st.st_dev && path_st.st_ino == open_st.st_ino)
@@ -279,13 +354,33 @@ std::optional<std::filesystem::path> AuditLog::reopen() {
     throw Error(Errc::io, "cannot continue the audit log in " + path_.string() +
                               ": that file already holds records, so catsignd keeps writing " + previous.string() +
                               "; move " + path_.string() + " aside (keep it), then reopen again");
+  // The descriptor changes only with no sync running on it, and only once everything written
+  // to the old file is on disk: a ticket in the old file is never counted as synced by an
+  // fdatasync of the new one. The lock stays held from here on, so no sync can start.
+  synced_cv_.wait(lock, [&] { return !syncing_; });
+  if (written_ > synced_) {
+    if (::fdatasync(fd_.get()) != 0) {
+      int err = errno;
+      broken_ = std::string("fdatasync failed: ") + std::strerror(err);
+      throw_io("cannot fsync", path_, err);
+    }
+    synced_ = written_;
+  }
   nlohmann::json first = {{"event", kContinueEvent}, {"previous_file", previous.filename().string()}, {"result", "ok"}};
   UniqueFd old = std::move(fd_);
   fd_ = std::move(next.fd);
+  const std::string old_hash = prev_hash_;
+  const Ticket old_written = written_;
   try {
     write_record(first);  // "prev": the hash of the previous file's last line
+    if (::fdatasync(fd_.get()) != 0) throw_io("cannot fsync", path_, errno);
+    synced_ = written_;
   } catch (...) {
-    fd_ = std::move(old);  // keep writing where the chain still holds
+    // Keep writing where the chain still holds: the old file, as if the new one never was.
+    fd_ = std::move(old);
+    prev_hash_ = old_hash;
+    written_ = old_written;
+    broken_.clear();
     throw;
   }
   return previous;  // `old` closes here, which drops its lock

@@ -322,10 +322,11 @@ openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openp
   return signature;
 }
 
-HeldKeySigner::HeldKeySigner(KeyHolder& holder, std::string key) : holder_(holder), key_(std::move(key)) {}
+HeldKeySigner::HeldKeySigner(KeyHolder& holder, std::string key, KeyHolder::WhileSigning while_signing)
+    : holder_(holder), key_(std::move(key)), while_signing_(std::move(while_signing)) {}
 
 openpgp::Signature HeldKeySigner::sign_document(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) {
-  return holder_.sign(std::move(hasher), options, key_);
+  return holder_.sign(std::move(hasher), options, key_, while_signing_);
 }
 
 openpgp::Fingerprint HeldKeySigner::fingerprint() const { return holder_.fingerprint(key_); }

@@ -137,6 +137,63 @@ TEST(AuditLog, ConcurrentAppendsFromEightThreadsMakeOneValidChain) {
   EXPECT_EQ(seen.size(), static_cast<std::size_t>(kThreads * kPerThread));
 }
 
+// A record is in the file as soon as write returns; sync waits for the disk, for its record
+// and every one before it, in any order of asking.
+TEST(AuditLog, WriteGivesOrderedTicketsAndSyncCoversEveryEarlierRecord) {
+  TempDir d;
+  std::filesystem::path p = d / "audit.jsonl";
+  {
+    AuditLog log(p);
+    AuditLog::Ticket a = log.write({{"event", "signing"}, {"n", 1}});
+    AuditLog::Ticket b = log.write({{"event", "sign"}, {"n", 2}});
+    AuditLog::Ticket c = log.write({{"event", "sign"}, {"n", 3}});
+    EXPECT_LT(a, b);
+    EXPECT_LT(b, c);
+    EXPECT_EQ(lines_of(p).size(), 3u);
+    log.sync(b);
+    log.sync(a);  // already covered
+    log.sync(c);
+    log.append({{"event", "lock"}});
+    EXPECT_EQ(lines_of(p).size(), 4u);
+  }
+  auto r = verify_audit_log(p);
+  EXPECT_TRUE(r.ok) << r.reason;
+  EXPECT_EQ(r.lines, 4u);
+}
+
+// Records nobody waits for, mixed with records that are waited for, from several threads:
+// one valid chain, every record in it once the log is closed.
+TEST(AuditLog, AppendSoonAndAppendFromSeveralThreadsMakeOneValidChain) {
+  TempDir d;
+  std::filesystem::path p = d / "audit.jsonl";
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  {
+    AuditLog log(p);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&log, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          if (i % 2 == 0) {
+            log.append({{"event", "signing"}, {"thread", t}, {"i", i}});
+          } else {
+            log.append_soon({{"event", "sign"}, {"thread", t}, {"i", i}});
+          }
+        }
+      });
+    for (auto& th : threads) th.join();
+  }
+  auto r = verify_audit_log(p);
+  EXPECT_TRUE(r.ok) << "line " << r.first_bad_line << ": " << r.reason;
+  EXPECT_EQ(r.lines, static_cast<std::uint64_t>(kThreads * kPerThread));
+  std::set<std::pair<int, int>> seen;
+  for (const std::string& l : lines_of(p)) {
+    json j = json::parse(l);
+    seen.insert({j["thread"].get<int>(), j["i"].get<int>()});
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kThreads * kPerThread));
+}
+
 TEST(AuditLog, ReopenContinuesTheChain) {
   TempDir d;
   std::filesystem::path p = make_log(d, 3);

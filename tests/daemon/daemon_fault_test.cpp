@@ -97,14 +97,21 @@ TEST(DaemonFault, CorruptedSignatureIsNeverReleased) {
     EXPECT_TRUE(contains(r.payload, "does not verify")) << r.payload;
   }
   EXPECT_EQ(f.calls("C_Sign"), 3);
-  // Each refusal is audited as refused; none of them released a signature.
+  // Each request left the "signing" record written while the token worked (the digest it was
+  // asked to sign), then its refusal; none of them released a signature.
   std::vector<nlohmann::json> records = f.audit();
-  ASSERT_EQ(records.size(), before + 3);
-  for (std::size_t i = before; i < records.size(); ++i) {
-    EXPECT_EQ(records[i]["event"], "sign") << records[i].dump();
-    EXPECT_EQ(records[i]["result"], "refused") << records[i].dump();
-    EXPECT_EQ(records[i]["code"], "TOKEN_ERROR") << records[i].dump();
-    EXPECT_FALSE(records[i].contains("signature_sha256")) << records[i].dump();
+  ASSERT_EQ(records.size(), before + 6);
+  for (std::size_t i = before; i < records.size(); i += 2) {
+    const nlohmann::json& signing = records[i];
+    const nlohmann::json& result = records[i + 1];
+    EXPECT_EQ(signing["event"], "signing") << signing.dump();
+    EXPECT_EQ(signing["request"], "sign") << signing.dump();
+    EXPECT_EQ(signing["signed_digest"].get<std::string>().size(), 64u) << signing.dump();
+    EXPECT_EQ(result["event"], "sign") << result.dump();
+    EXPECT_EQ(result["result"], "refused") << result.dump();
+    EXPECT_EQ(result["code"], "TOKEN_ERROR") << result.dump();
+    EXPECT_EQ(result["signed_digest"], signing["signed_digest"]) << result.dump();
+    EXPECT_FALSE(result.contains("signature_sha256")) << result.dump();
   }
   EXPECT_EQ(f.status()["signatures"], 0);
   f.expect_signing_comes_back();

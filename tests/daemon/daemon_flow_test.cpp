@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // catsignd end to end on SoftHSM: the unlock window, tuple-bound signatures that real clients
 // verify, locking by hand, by expiry and by a vanished token, and no PIN left in memory.
+#include <botan/hash.h>
+#include <botan/hex.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "catsign/openpgp/document_hasher.hpp"
+#include "catsign/openpgp/verify.hpp"
+#include "catsign/util/bytes.hpp"
 #include "daemon_fixture.hpp"
 
 namespace catsign::testing {
@@ -123,6 +129,52 @@ TEST(DaemonFlow, LockedUnlockSignLockRefusedUnlockAgain) {
 
   ASSERT_EQ(d.unlock().code, "OK");
   EXPECT_EQ(d.sign(tuple).code, "OK");
+}
+
+std::vector<nlohmann::json> audit_records(const DaemonFixture& d) {
+  std::vector<nlohmann::json> out;
+  std::istringstream log(read_text(d.audit_log()));
+  for (std::string line; std::getline(log, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// Every signature is named in the log before its reply leaves: a "signing" record with the
+// digest the token signed (which, with the key, fixes an RSA PKCS#1 v1.5 signature), then the
+// "sign" record with the same digest and the SHA-256 of what the client received.
+TEST(DaemonFlow, EachSignatureIsAuditedByItsDigestBeforeItsReply) {
+  DaemonFixture d;
+  ASSERT_EQ(d.unlock().code, "OK") << d.log();
+  const std::string tuple = "unstable/i386/5.10";
+  const std::string catalog = read_text(d.catalog(tuple));
+  for (const std::string options : {"", "armor=no", "mode=clearsign"}) {
+    SCOPED_TRACE(options);
+    Reply r = d.sign(tuple, options);
+    ASSERT_EQ(r.code, "OK") << r.payload << "\n" << d.log();
+    // Read at once, as the client has its reply: both records are in the file already.
+    std::vector<nlohmann::json> records = audit_records(d);
+    ASSERT_GE(records.size(), 2u);
+    const nlohmann::json& signing = records[records.size() - 2];
+    const nlohmann::json& sign = records.back();
+    EXPECT_EQ(signing["event"], "signing") << signing.dump();
+    EXPECT_EQ(signing["request"], "sign");
+    EXPECT_EQ(signing["tuple"], tuple);
+    EXPECT_EQ(signing["file_sha256"], d.sha256_of(tuple));
+    EXPECT_EQ(sign["event"], "sign") << sign.dump();
+    EXPECT_EQ(sign["result"], "ok");
+    EXPECT_EQ(sign["key"], signing["key"]);
+    EXPECT_EQ(sign["signed_digest"], signing["signed_digest"]);
+    auto h = Botan::HashFunction::create_or_throw("SHA-256");
+    h->update(r.payload);
+    EXPECT_EQ(sign["signature_sha256"], Botan::hex_encode(h->final(), false));
+    if (options == "mode=clearsign") continue;
+    // The digest is the one the released signature covers (RFC 4880 §5.2.4).
+    openpgp::Signature sig = openpgp::read_document_signature(as_bytes(r.payload));
+    openpgp::DocumentHasher hasher(sig.hash, sig.type);
+    hasher.update(as_bytes(catalog));
+    EXPECT_EQ(signing["signed_digest"], to_hex(hasher.finish(sig)));
+  }
+  RunResult v = d.catsign({"audit", "verify", d.audit_log().string()});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
 }
 
 TEST(DaemonFlow, SignatureIsBoundToItsCatalog) {

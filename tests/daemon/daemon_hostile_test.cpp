@@ -1474,7 +1474,10 @@ TEST(DaemonLoad, FortyEightConcurrentSignaturesVerifyAndAreAudited) {
   // One byte changed inside a record that still parses: named by the line after it, whose
   // "prev" no longer matches.
   ASSERT_GT(lines.size(), first_sign_line + 10);
-  const std::size_t k = first_sign_line + 5;  // 1-based; a sign record with records after it
+  // 1-based; a sign record with records after it ("signing" records come between them).
+  std::size_t k = first_sign_line + 5;
+  while (k < lines.size() && lines[k - 1].find("\"signature_sha256\":\"") == std::string::npos) ++k;
+  ASSERT_LT(k, lines.size());
   auto edited_copy = [&](const std::string& name, auto edit) {
     std::vector<std::string> copy = lines;
     edit(copy[k - 1]);

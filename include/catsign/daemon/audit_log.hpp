@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // The audit log: one JSON object per line for every event (unlock, lock and why, sign,
 // refusal), each carrying the SHA-256 of the previous line so that an edited, removed or
-// reordered line breaks the chain. Each record is appended and fsynced before the daemon
-// replies (docs/DESIGN.md "The path of one signature"). A rotated log goes on in a new file
+// reordered line breaks the chain. A record is on disk before the daemon releases what it
+// describes (docs/DESIGN.md "The path of one signature"). A rotated log goes on in a new file
 // whose first record names the previous file and carries the hash of its last line, so a
 // series of files is one chain.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,12 +27,34 @@ class AuditLog {
   // chain. A log whose last line is not a valid record is refused with Error(io) saying so
   // (run `catsign audit verify`), never silently restarted.
   explicit AuditLog(const std::filesystem::path& path);
+  // Puts what was written on disk, then stops the background flusher.
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // A written record's place in the log: 1 for the first written by this object, and so on.
+  using Ticket = std::uint64_t;
 
   // Adds "time" (RFC 3339 UTC, with milliseconds) and "prev" (hex SHA-256 of the previous
-  // line's bytes, without its LF; 64 zeros for the first), writes the line, fsyncs. Safe to
-  // call from several threads; records are ordered by the internal lock. Throws Error(io) if
-  // the write or fsync fails: the caller must then not release the signature.
+  // line's bytes, without its LF; 64 zeros for the first) and writes the line, without waiting
+  // for the disk. Safe to call from several threads; records are ordered by the internal lock.
+  // Throws Error(io) if the write fails; after a partial write the log is unusable until
+  // restarted.
+  Ticket write(nlohmann::json record);
+
+  // Returns once the record `ticket` and every one before it are on disk. One fdatasync covers
+  // every record written before it starts, so concurrent callers share it (group commit), and
+  // a caller that wrote its record early can overlap the fsync with other work. Throws
+  // Error(io) when that fdatasync failed: the caller must then not release what the record
+  // describes, and the log is unusable until restarted.
+  void sync(Ticket ticket);
+
+  // write, then sync: the caller must then not release the signature if it throws.
   void append(nlohmann::json record);
+
+  // write, then a background thread syncs it at once; for a record that completes one already
+  // on disk (a signature's result after the record that fixed it), which nobody must wait for.
+  void append_soon(nlohmann::json record);
 
   // For log rotation (rename, then SIGHUP): when `path` no longer names the open file, opens
   // a new file there and carries the chain over to it. Its first record is a "continue" event
@@ -45,12 +69,23 @@ class AuditLog {
   const std::filesystem::path& path() const noexcept { return path_; }
 
  private:
-  void write_record(nlohmann::json& record);  // with mutex_ held
+  Ticket write_record(nlohmann::json& record);  // with mutex_ held
+  void flush_loop();
 
   std::filesystem::path path_;
+  // Changed only by reopen, under mutex_ and with no sync running, so sync uses it unlocked.
   UniqueFd fd_;
   std::mutex mutex_;
+  std::condition_variable synced_cv_;  // a sync ended
+  std::condition_variable flush_cv_;   // something for the flusher
   std::string prev_hash_;
+  Ticket written_ = 0;   // the last record written
+  Ticket synced_ = 0;    // the last record known to be on disk
+  Ticket flush_to_ = 0;  // the last record the flusher is to sync
+  bool syncing_ = false;
+  bool stopping_ = false;
+  std::string broken_;   // why the log can't be used any more; empty while it can
+  std::thread flusher_;
 };
 
 struct AuditVerifyResult {

@@ -96,13 +96,15 @@ class KeyHolder {
 // One configured key of a KeyHolder, as the signing pipeline sees it.
 class HeldKeySigner final : public signing::DocumentSigner {
  public:
-  HeldKeySigner(KeyHolder& holder, std::string key);  // key: a configured name; empty: the catalog key
+  // key: a configured name; empty: the catalog key. `while_signing` goes to KeyHolder::sign.
+  HeldKeySigner(KeyHolder& holder, std::string key, KeyHolder::WhileSigning while_signing = {});
   openpgp::Signature sign_document(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) override;
   openpgp::Fingerprint fingerprint() const override;
 
  private:
   KeyHolder& holder_;
   std::string key_;
+  KeyHolder::WhileSigning while_signing_;
 };
 
 // "locked for 2h 3m (unlock window ended): a person must run catsign unlock"

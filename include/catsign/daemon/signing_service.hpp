@@ -101,6 +101,9 @@ class SigningService {
   // the first failures when a package the catalog lists is missing, altered or unsigned.
   void check_gate(const Settings& s, const std::string& catalog_text, const std::string& tuple,
                   nlohmann::json& record);
+  // Writes and fsyncs the "signing" record (the request's facts, the key, the digest the token
+  // signs) while the token signs; notes the digest in `record`.
+  KeyHolder::WhileSigning audit_while_signing(nlohmann::json& record, const std::string& key);
 
   KeyHolder& key_;
   AuditLog& audit_;
