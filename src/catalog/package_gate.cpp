@@ -212,8 +212,7 @@ PackageResult Worker::check(const CatalogEntry& entry) {
     return r;
   }
   try {
-    openpgp::verify_document(*key->cert, *key->verifier, *sig.signature,
-                             [&](openpgp::DocumentHasher& h) { h = std::move(*hasher); });
+    openpgp::verify_document(*key->cert, *key->verifier, *sig.signature, std::move(*hasher));
     r.detail = "signed by " + openpgp::format_fingerprint(key->cert->fingerprint);
   } catch (const Error& e) {
     if (e.code() != Errc::bad_signature) throw;

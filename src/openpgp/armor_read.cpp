@@ -4,9 +4,10 @@
 // a missing blank line after the headers, an absent CRC), strict about what carries meaning:
 // the label, the Base64, the CRC-24 when present, and the END line.
 #include <botan/base64.h>
-#include <botan/hash.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,13 +80,32 @@ bool is_base64_char(char c) {
 
 Bytes decode_base64(const std::string& b64, std::size_t first_line, std::size_t last_line) {
   try {
-    Botan::secure_vector<std::uint8_t> v = Botan::base64_decode(b64, false);
-    return Bytes(v.begin(), v.end());
+    // Straight into a plain buffer: the data is public, so no locked secure_vector per block.
+    Bytes out(Botan::base64_decode_max_output(b64.size()));
+    out.resize(Botan::base64_decode(out.data(), b64, false));
+    return out;
   } catch (const std::exception& e) {
     throw Error(Errc::malformed, "armor, lines " + std::to_string(first_line) + "-" +
                                      std::to_string(last_line) + ": bad Base64 (" + e.what() +
                                      ")");
   }
+}
+
+// The armor checksum of RFC 4880 §6.1 (CRC-24, generator 0x864CFB, initial value 0xB704CE),
+// a byte at a time through a table of the generator's multiples; big-endian, three octets.
+std::array<std::uint8_t, 3> crc24(ByteView data) {
+  static constexpr auto kTable = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t crc = i << 16;
+      for (int bit = 0; bit < 8; ++bit) crc = (crc << 1) ^ ((crc & 0x800000) ? 0x864CFB : 0);
+      t[i] = crc & 0xFFFFFF;
+    }
+    return t;
+  }();
+  std::uint32_t crc = 0xB704CE;
+  for (std::uint8_t octet : data) crc = ((crc << 8) & 0xFFFFFF) ^ kTable[((crc >> 16) ^ octet) & 0xFF];
+  return {static_cast<std::uint8_t>(crc >> 16), static_cast<std::uint8_t>(crc >> 8), static_cast<std::uint8_t>(crc)};
 }
 
 // Decodes the block whose BEGIN line is lines[i]; returns the index after its END line.
@@ -156,9 +176,7 @@ std::size_t decode_block(const std::vector<Line>& lines, std::size_t i, Dearmore
       fail(crc_line->number, "malformed CRC-24 line");
     }
     const Bytes expected = decode_base64(std::string(crc_text), crc_line->number, crc_line->number);
-    auto crc = Botan::HashFunction::create_or_throw("CRC24");
-    crc->update(out.data.data(), out.data.size());
-    const auto actual = crc->final();
+    const auto actual = crc24(out.data);
     if (!std::equal(expected.begin(), expected.end(), actual.begin(), actual.end())) {
       fail(crc_line->number, "CRC-24 mismatch: the armored data is damaged");
     }

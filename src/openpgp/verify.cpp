@@ -73,9 +73,10 @@ Verified verify_document(const Certificate& cert, const Signature& signature,
   return verify_document(cert, verifier, signature, feed);
 }
 
-Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
-                         const Signature& signature,
-                         const std::function<void(DocumentHasher&)>& feed) {
+namespace {
+
+// Everything but the hash and the RSA check; returns the signature's creation time.
+std::uint32_t check_before_hashing(const Certificate& cert, const Signature& signature) {
   const std::string key_name = format_fingerprint(cert.fingerprint);
   if (cert.revoked()) bad("the key " + key_name + " is revoked");
   if (signature.type != SignatureType::binary && signature.type != SignatureType::text) {
@@ -117,20 +118,41 @@ Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
       bad("the key " + key_name + " is not certified for signing");
     }
   }
+  return *created;
+}
 
-  DocumentHasher hasher(signature.hash, signature.type);
-  feed(hasher);
+Verified verified(const Certificate& cert, const Signature& signature, std::uint32_t created,
+                  DocumentHasher&& hasher, const RsaVerifier& verifier) {
   if (!detail::digest_and_verify(std::move(hasher), signature, verifier)) {
     bad("the signature does not match the data (the data or the signature was changed, or "
         "it was made by another key)");
   }
   Verified v;
   v.signer = cert.fingerprint;
-  v.creation_time = *created;
+  v.creation_time = created;
   v.type = signature.type;
   v.hash = signature.hash;
   v.notations = signature.notations();
   return v;
+}
+
+}  // namespace
+
+Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+                         const Signature& signature,
+                         const std::function<void(DocumentHasher&)>& feed) {
+  const std::uint32_t created = check_before_hashing(cert, signature);
+  DocumentHasher hasher(signature.hash, signature.type);
+  feed(hasher);
+  return verified(cert, signature, created, std::move(hasher), verifier);
+}
+
+Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+                         const Signature& signature, DocumentHasher&& fed) {
+  const std::uint32_t created = check_before_hashing(cert, signature);
+  if (fed.hash() != signature.hash || fed.type() != signature.type)
+    bad("the data was hashed for another hash or signature type than the signature's");
+  return verified(cert, signature, created, std::move(fed), verifier);
 }
 
 Verified verify_detached(const Certificate& cert, ByteView signature_data, ByteView data) {

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// RSASSA-PKCS1-v1_5 verification of a precomputed digest (RFC 8017 §8.2.2), with Botan's
-// EMSA3(Raw,<hash>). Built once per key; safe to share between threads.
+// RSASSA-PKCS1-v1_5 verification of a precomputed digest (RFC 8017 §8.2.2), through OpenSSL.
+// Built once per key; safe to share between threads, which verify at once.
 #pragma once
 
 #include <memory>
-#include <mutex>
 
 #include "catsign/signer.hpp"
 

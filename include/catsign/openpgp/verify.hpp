@@ -35,10 +35,16 @@ Verified verify_document(const Certificate& cert, const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed);
 
 // The same with `verifier` built once from cert.key.rsa by the caller, for many signatures by
-// one key (the package gate): building a Botan RSA key and verifier per signature is waste.
+// one key (the package gate): building an RSA key and verifier per signature is waste.
 Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
                          const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed);
+
+// The same with a hasher the caller has fed already, in the same pass as another hash (the
+// package gate reads each package once for its md5 and its signature). It must have been made
+// for the signature's hash and type; Error(bad_signature) otherwise.
+Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+                         const Signature& signature, DocumentHasher&& fed);
 
 // Convenience forms.
 Verified verify_detached(const Certificate& cert, ByteView signature_data, ByteView data);
