@@ -32,20 +32,26 @@ const char* suffix_for(Form form) noexcept {
 }
 
 Job::Job(Form form, openpgp::SignOptions options, FileWriter& out)
-    : form_(form), options_(std::move(options)), out_(out), sha256_(Botan::HashFunction::create_or_throw("SHA-256")) {
+    : form_(form), options_(std::move(options)), out_(out) {
   if (form == Form::cleartext) {
     cleartext_.emplace(out, options_.hash);
   } else {
     // RFC 4880 §5.2.1: a detached signature of a file is a binary-document signature (0x00).
     hasher_.emplace(options_.hash, openpgp::SignatureType::binary);
   }
+  // A binary-document SHA-256 hash takes the bytes as they are (RFC 4880 §5.2.4): before its
+  // trailer it is the file's SHA-256, so one hash serves both, and what is checked is exactly
+  // what is signed. The cleartext form hashes canonical text, and SHA-512 is another hash:
+  // those count the file's SHA-256 on their own.
+  if (form == Form::cleartext || options_.hash != HashAlgorithm::sha256)
+    sha256_ = Botan::HashFunction::create_or_throw("SHA-256");
 }
 
 Job::~Job() = default;
 
 void Job::update(ByteView data) {
   if (!source_sha256_.empty()) throw Error(Errc::internal, "signing job: input after its end");
-  sha256_->update(data.data(), data.size());
+  if (sha256_) sha256_->update(data.data(), data.size());
   size_ += data.size();
   if (cleartext_) {
     cleartext_->update(data);
@@ -90,7 +96,7 @@ void Job::read(const Source& source, const std::function<void(ByteView)>& also) 
 }
 
 const Bytes& Job::source_sha256() {
-  if (source_sha256_.empty()) source_sha256_ = sha256_->final_stdvec();
+  if (source_sha256_.empty()) source_sha256_ = sha256_ ? sha256_->final_stdvec() : hasher_->data_digest();
   return source_sha256_;
 }
 

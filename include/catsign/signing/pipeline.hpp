@@ -77,7 +77,7 @@ struct Source {
 // What an audit record says of a signature.
 struct Facts {
   Form form = Form::detached_armored;
-  Bytes source_sha256;  // of the bytes read, computed in its own right
+  Bytes source_sha256;  // of the bytes read
   std::uint64_t source_size = 0;
   HashAlgorithm hash = HashAlgorithm::sha256;  // the signatures' hash
   std::vector<openpgp::Fingerprint> keys;      // one signature per key, in this order
@@ -99,7 +99,8 @@ class Job {
   // Feeds bytes already in memory (a re-signed cleartext catalog's text).
   void update(ByteView data);
 
-  // The SHA-256 and size of everything read. Ends the input.
+  // The SHA-256 and size of everything read (for a detached SHA-256 form, from the signature
+  // hash itself). Ends the input.
   const Bytes& source_sha256();
   std::uint64_t source_size() const noexcept { return size_; }
 
@@ -116,7 +117,7 @@ class Job {
   Form form_;
   openpgp::SignOptions options_;
   FileWriter& out_;
-  std::unique_ptr<Botan::HashFunction> sha256_;
+  std::unique_ptr<Botan::HashFunction> sha256_;            // unless the signature hash is it
   std::optional<openpgp::DocumentHasher> hasher_;           // detached forms
   std::optional<openpgp::CleartextWriter> cleartext_;       // the cleartext form
   std::uint64_t size_ = 0;
