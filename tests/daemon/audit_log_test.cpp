@@ -272,6 +272,30 @@ TEST(AuditLog, RenameThenReopenGoesOnInANewFileThatCarriesTheChain) {
   EXPECT_FALSE(verify_audit_log(p, std::string(64, '0')).ok);
 }
 
+// Records written and not yet synced when the log is rotated stay in the old file and in the
+// chain; tickets from before the rotation are covered by it.
+TEST(AuditLog, UnsyncedRecordsSurviveARotation) {
+  TempDir d;
+  std::filesystem::path p = d / "audit.jsonl";
+  std::filesystem::path old = d / "audit.jsonl-20261201";
+  {
+    AuditLog log(p);
+    AuditLog::Ticket t = log.write({{"event", "signing"}, {"n", 0}});
+    log.append_soon({{"event", "sign"}, {"n", 1}});
+    std::filesystem::rename(p, old);
+    ASSERT_TRUE(log.reopen().has_value());
+    log.sync(t);
+    log.append_soon({{"event", "sign"}, {"n", 2}});
+  }
+  auto old_lines = lines_of(old);
+  ASSERT_EQ(old_lines.size(), 2u);
+  AuditVerifyResult a = verify_audit_log(old);
+  ASSERT_TRUE(a.ok) << a.reason;
+  AuditVerifyResult b = verify_audit_log(p, a.last_hash);
+  EXPECT_TRUE(b.ok) << b.reason;
+  EXPECT_EQ(b.lines, 2u);  // "continue", then n = 2
+}
+
 TEST(AuditLog, ReopenWithoutARenameChangesNothing) {
   TempDir d;
   AuditLog log(d / "audit.jsonl");
