@@ -116,20 +116,27 @@ int raw_pkcs11(const std::string& module, const std::string& token_label, const 
   check(get_list(&fn), "C_GetFunctionList");
   CK_C_INITIALIZE_ARGS args{};
   args.flags = CKF_OS_LOCKING_OK;
-  check(fn->C_Initialize(&args), "C_Initialize");
-
-  CK_ULONG nslots = 0;
-  check(fn->C_GetSlotList(CK_TRUE, nullptr, &nslots), "C_GetSlotList");
-  std::vector<CK_SLOT_ID> slots(nslots);
-  check(fn->C_GetSlotList(CK_TRUE, slots.data(), &nslots), "C_GetSlotList");
   CK_SLOT_ID slot = 0;
   bool found = false;
-  for (CK_ULONG i = 0; i < nslots && !found; ++i) {
-    CK_TOKEN_INFO info{};
-    if (fn->C_GetTokenInfo(slots[i], &info) != CKR_OK) continue;
-    if (trimmed(info.label, sizeof info.label) == token_label) {
-      slot = slots[i];
-      found = true;
+  // SoftHSM rewrites its token file at C_Login: a second process initialising at that moment
+  // may not see the token yet, so look again a few times.
+  for (int attempt = 0; attempt < 20 && !found; ++attempt) {
+    if (attempt > 0) {
+      fn->C_Finalize(nullptr);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    check(fn->C_Initialize(&args), "C_Initialize");
+    CK_ULONG nslots = 0;
+    check(fn->C_GetSlotList(CK_TRUE, nullptr, &nslots), "C_GetSlotList");
+    std::vector<CK_SLOT_ID> slots(nslots);
+    check(fn->C_GetSlotList(CK_TRUE, slots.data(), &nslots), "C_GetSlotList");
+    for (CK_ULONG i = 0; i < nslots && !found; ++i) {
+      CK_TOKEN_INFO info{};
+      if (fn->C_GetTokenInfo(slots[i], &info) != CKR_OK) continue;
+      if (trimmed(info.label, sizeof info.label) == token_label) {
+        slot = slots[i];
+        found = true;
+      }
     }
   }
   if (!found) die("no token labelled " + token_label);

@@ -42,6 +42,8 @@ constexpr std::size_t kMaxLine = 64 * 1024;
 const std::string kZeroHash(64, '0');
 // The first record of a file that continues a rotated one.
 constexpr const char* kContinueEvent = "continue";
+// How long a record nobody waits for may wait for another caller's fsync to cover it.
+constexpr std::chrono::milliseconds kFlushDelay{100};
 
 [[noreturn]] void throw_io(const std::string& what, const std::filesystem::path& path, int err) {
   throw Error(Errc::io, what + " audit log " + path.string() + ": " + std::strerror(err));
@@ -217,6 +219,7 @@ AuditLog::~AuditLog() {
     stopping_ = true;
   }
   flush_cv_.notify_all();
+  synced_cv_.notify_all();
   flusher_.join();
   // Whatever was written reaches the disk before the log is closed.
   try {
@@ -321,6 +324,10 @@ void AuditLog::flush_loop() {
   for (;;) {
     flush_cv_.wait(lock, [&] { return stopping_ || flush_to_ > synced_; });
     if (stopping_) return;
+    // A disk does one flush at a time: an fsync of its own here would hold up the next
+    // signature's, which must finish before that reply. While signatures come, each one's
+    // fsync covers the record before it; only when none comes soon does the flusher sync.
+    if (synced_cv_.wait_for(lock, kFlushDelay, [&] { return stopping_ || synced_ >= flush_to_; })) continue;
     const Ticket t = flush_to_;
     lock.unlock();
     try {

@@ -52,8 +52,9 @@ class AuditLog {
   // write, then sync: the caller must then not release the signature if it throws.
   void append(nlohmann::json record);
 
-  // write, then a background thread syncs it at once; for a record that completes one already
-  // on disk (a signature's result after the record that fixed it), which nobody must wait for.
+  // write, and it reaches the disk with the next sync, or a background thread's 100 ms later
+  // at most; for a record that completes one already on disk (a signature's result after the
+  // record that fixed it), which nobody must wait for.
   void append_soon(nlohmann::json record);
 
   // For log rotation (rename, then SIGHUP): when `path` no longer names the open file, opens
