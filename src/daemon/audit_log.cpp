@@ -219,7 +219,6 @@ AuditLog::~AuditLog() {
     stopping_ = true;
   }
   flush_cv_.notify_all();
-  synced_cv_.notify_all();
   flusher_.join();
   // Whatever was written reaches the disk before the log is closed.
   try {
@@ -312,22 +311,30 @@ void AuditLog::append(nlohmann::json record) { sync(write(std::move(record))); }
 
 void AuditLog::append_soon(nlohmann::json record) {
   Ticket t = write(std::move(record));
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     flush_to_ = std::max(flush_to_, t);
+    // The flusher is woken once per round, not once per record: a wake-up per signature would
+    // cost the daemon's two cores more than the flush saves.
+    wake = !flush_armed_;
+    flush_armed_ = true;
   }
-  flush_cv_.notify_one();
+  if (wake) flush_cv_.notify_one();
 }
 
 void AuditLog::flush_loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    flush_cv_.wait(lock, [&] { return stopping_ || flush_to_ > synced_; });
+    flush_cv_.wait(lock, [&] { return stopping_ || flush_armed_; });
     if (stopping_) return;
     // A disk does one flush at a time: an fsync of its own here would hold up the next
     // signature's, which must finish before that reply. While signatures come, each one's
-    // fsync covers the record before it; only when none comes soon does the flusher sync.
-    if (synced_cv_.wait_for(lock, kFlushDelay, [&] { return stopping_ || synced_ >= flush_to_; })) continue;
+    // fsync covers the record before it; the flusher syncs only what is left after a while.
+    flush_cv_.wait_for(lock, kFlushDelay, [&] { return stopping_; });
+    if (stopping_) return;
+    flush_armed_ = false;
+    if (flush_to_ <= synced_) continue;
     const Ticket t = flush_to_;
     lock.unlock();
     try {
@@ -336,7 +343,6 @@ void AuditLog::flush_loop() {
       // The next writer hears of it; nobody waits here.
     }
     lock.lock();
-    if (!broken_.empty()) flush_to_ = synced_;  // nothing more to do until restarted
   }
 }
 

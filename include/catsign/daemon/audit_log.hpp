@@ -78,11 +78,12 @@ class AuditLog {
   UniqueFd fd_;
   std::mutex mutex_;
   std::condition_variable synced_cv_;  // a sync ended
-  std::condition_variable flush_cv_;   // something for the flusher
+  std::condition_variable flush_cv_;   // a round for the flusher, or stop
   std::string prev_hash_;
   Ticket written_ = 0;   // the last record written
   Ticket synced_ = 0;    // the last record known to be on disk
   Ticket flush_to_ = 0;  // the last record the flusher is to sync
+  bool flush_armed_ = false;  // the flusher has a round to run
   bool syncing_ = false;
   bool stopping_ = false;
   std::string broken_;   // why the log can't be used any more; empty while it can
