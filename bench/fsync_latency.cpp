@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench/fsync_latency: what one audit record costs the disk (scripts/bench). Appends COUNT
 // lines of 400 bytes to FILE (a fresh file, removed again), each followed by fdatasync, as
 // catsignd does for a record that must be on disk before its reply, and prints one line:

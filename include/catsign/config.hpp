@@ -31,6 +31,9 @@ struct KeyConfig {
   std::string uri;   // RFC 7512 PKCS#11 URI of the private key
   std::filesystem::path certificate;
   std::filesystem::path revocation;
+  // The certificate's user ID ("Example catalogs <catalogs@example.org>"): keygen uses it when
+  // --uid is not given, export rebuilds the certificate with it.
+  std::string uid;
 };
 
 struct DaemonConfig {

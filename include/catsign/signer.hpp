@@ -3,32 +3,21 @@
 // in-memory key in unit tests.
 #pragma once
 
-#include <cstdint>
-
+#include "catsign/key_material.hpp"
 #include "catsign/util/bytes.hpp"
 
 namespace catsign {
 
-// OpenPGP hash algorithm IDs (RFC 4880 §9.4). SHA-1 is deliberately absent.
-enum class HashAlgorithm : std::uint8_t { sha256 = 8, sha512 = 10 };
-
-const char* hash_name(HashAlgorithm h) noexcept;         // "SHA256", as in the Hash: header
-const char* botan_hash_name(HashAlgorithm h) noexcept;   // "SHA-256"
-std::size_t hash_size(HashAlgorithm h) noexcept;
-
-// Big-endian, without leading zero bytes.
-struct RsaPublicKey {
-  Bytes n;
-  Bytes e;
-  bool operator==(const RsaPublicKey&) const = default;
-};
-
 class Signer {
  public:
   virtual ~Signer() = default;
-  virtual const RsaPublicKey& public_key() const = 0;
-  // Returns the raw RSASSA-PKCS1-v1_5 signature (RFC 8017 §8.2) over `digest`, which is
-  // already the hash of the message; the signer adds the DigestInfo for `hash`.
+  virtual const PublicKeyMaterial& public_key() const = 0;
+  // Signs `digest`, which is already the hash of the message, and returns the raw signature:
+  // RSA: the RSASSA-PKCS1-v1_5 signature (RFC 8017 §8.2), the signer adding the DigestInfo
+  //      for `hash`, at modulus length.
+  // ECDSA: r || s, each at the curve's order length (PKCS#11 v2.40 §2.3.1, CKM_ECDSA).
+  // Ed25519: R || S, 64 octets, PureEdDSA over the digest as the message (CKM_EDDSA): OpenPGP
+  //      signs the hash with EdDSA, not the document (RFC 9580 §5.2.4).
   virtual Bytes sign_digest(HashAlgorithm hash, ByteView digest) = 0;
 };
 

@@ -33,7 +33,7 @@ constexpr std::size_t kReadChunk = 256 * 1024;
 // A keyring certificate with its RSA verifier, built once for all packages.
 struct TrustedKey {
   const openpgp::Certificate* cert;
-  std::unique_ptr<openpgp::RsaVerifier> verifier;
+  std::unique_ptr<openpgp::Verifier> verifier;
 };
 
 struct EvpMdDeleter {
@@ -266,7 +266,7 @@ GateReport check_packages(const OpenCswCatalog& catalog, const Root& root, const
   std::vector<TrustedKey> keys;
   keys.reserve(keyring.size());
   for (const auto& cert : keyring) {
-    keys.push_back({&cert, std::make_unique<openpgp::RsaVerifier>(cert.key.rsa)});
+    keys.push_back({&cert, std::make_unique<openpgp::Verifier>(cert.key.material)});
   }
   std::unique_ptr<EVP_MD, EvpMdDeleter> md5(EVP_MD_fetch(nullptr, "MD5", nullptr));
   if (!md5) throw Error(Errc::internal, "OpenSSL offers no MD5 (is the default provider loaded?)");

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "catsign/cli/command.hpp"
+#include "catsign/cli/key_files.hpp"
 #include "catsign/cli/signing_session.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/armor.hpp"
@@ -17,8 +18,10 @@ namespace {
 struct KeygenOptions {
   std::string config = kDefaultConfigPath;
   std::optional<std::string> key;
-  unsigned bits = 3072;
-  std::string uid;
+  std::optional<std::string> algo;  // rsa3072 unless --bits says another RSA size
+  std::optional<unsigned> bits;
+  std::optional<std::string> uid;   // else [keys.NAME] uid
+  std::optional<std::string> expires;
   std::optional<int> pin_fd;
 };
 
@@ -41,29 +44,46 @@ int run_keygen(const KeygenOptions& o) {
   refuse_existing(kc.certificate, "certificate");
   refuse_existing(kc.revocation, "revocation certificate");
 
+  // --bits N is shorthand for --algo rsaN; both together must agree.
+  KeySpec spec = parse_key_spec(o.algo.value_or(o.bits ? "rsa" + std::to_string(*o.bits) : "rsa3072"));
+  if (o.bits && (spec.algorithm != KeyAlgorithm::rsa || spec.rsa_bits != *o.bits))
+    throw Error(Errc::usage, "--bits " + std::to_string(*o.bits) + " and --algo " + *o.algo +
+                                 " disagree: --bits is shorthand for --algo rsa" + std::to_string(*o.bits));
+  const std::string uid = o.uid.value_or(kc.uid);
+  if (uid.empty())
+    throw Error(Errc::usage, "the certificate needs a user ID: pass --uid \"Name <email>\" or set uid in [keys." +
+                                 kc.name + "] of " + config.path.string());
+  const auto created = static_cast<std::uint32_t>(std::time(nullptr));
+  const std::uint32_t expiration = expiration_for(created, created, o.expires).value_or(0);
+
   SigningSession session(config, kc, o.pin_fd, /*for_keygen=*/true);
   if (session.token().has_private_key(*uri.object_label))
     throw Error(Errc::refused, "token '" + session.token().identity().label + "' already holds a key labelled '" +
                                    *uri.object_label + "': catsign never overwrites a key; choose a new label");
-  RsaPublicKey rsa = session.token().generate_key(*uri.object_label, o.bits);
+  // The creation time goes on the token with the key (token/key_record.hpp): the fingerprint
+  // hashes it, so `catsign export` can rebuild this certificate from the token alone.
+  PublicKeyMaterial material = session.token().generate_key(*uri.object_label, spec, created, expiration);
 
-  openpgp::PublicKey public_key{static_cast<std::uint32_t>(std::time(nullptr)), rsa};
+  openpgp::PublicKey public_key{created, material};
   openpgp::OpenPgpKey key(session.token().signer(), public_key);
+  const std::string cert = make_armored_certificate(key, {{uid, {}}}, expiration, created);
   openpgp::SignOptions options;
-  options.creation_time = public_key.creation_time;
-  Bytes cert = openpgp::make_certificate(key, o.uid, options);
+  options.hash = key.default_hash();
+  options.creation_time = created;
   openpgp::Signature revocation = key.revoke_key(
       openpgp::RevocationReason::no_reason,
       "revocation certificate made at key generation; publish it if the token is lost or compromised", options);
 
-  write_file_atomically(kc.certificate, as_bytes(openpgp::armor(openpgp::ArmorKind::public_key, cert)), 0644);
+  write_file_atomically(kc.certificate, as_bytes(cert), 0644);
   // Anyone holding the revocation certificate can revoke the key: keep it private, and offline.
   write_file_atomically(kc.revocation,
                         as_bytes(openpgp::armor(openpgp::ArmorKind::public_key, revocation.packet())), 0600);
 
-  std::printf("generated RSA-%u key '%s' on token '%s'\n", o.bits, uri.object_label->c_str(),
+  std::printf("generated %s key '%s' on token '%s'\n", material.describe().c_str(), uri.object_label->c_str(),
               session.token().identity().label.c_str());
   std::printf("fingerprint  %s\n", openpgp::format_fingerprint(key.fingerprint()).c_str());
+  if (expiration != 0)
+    std::printf("expires      %s\n", format_utc(std::uint64_t{created} + expiration).c_str());
   std::printf("certificate  %s\n", kc.certificate.c_str());
   std::printf("revocation   %s  (store it offline)\n", kc.revocation.c_str());
   return 0;
@@ -75,11 +95,19 @@ void register_keygen(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<KeygenOptions>();
   CLI::App* cmd = app.add_subcommand(
       "keygen",
-      "Generate an RSA key pair on the token, write its OpenPGP certificate and a revocation certificate");
+      "Generate a key pair on the token, write its OpenPGP certificate and a revocation certificate");
   cmd->add_option("--config", o->config, "configuration file")->capture_default_str();
   cmd->add_option("--key", o->key, "key name in the config ([keys.NAME]); default: the only key, or [catalogs] key");
-  cmd->add_option("--bits", o->bits, "RSA modulus size")->check(CLI::IsMember({2048, 3072, 4096}))->capture_default_str();
-  cmd->add_option("--uid", o->uid, "user ID of the certificate, e.g. \"Example catalogs <catalogs@example.org>\"")->required();
+  cmd->add_option("--algo", o->algo,
+                  "key type: rsa2048, rsa3072 (default), rsa4096, nistp256, nistp384 or ed25519 (README: which clients "
+                  "need what)")
+      ->check(CLI::IsMember({"rsa2048", "rsa3072", "rsa4096", "nistp256", "nistp384", "ed25519"}));
+  cmd->add_option("--bits", o->bits, "RSA modulus size, shorthand for --algo rsaN")->check(CLI::IsMember({2048, 3072, 4096}));
+  cmd->add_option("--uid", o->uid,
+                  "user ID of the certificate, e.g. \"Example catalogs <catalogs@example.org>\"; default: uid in "
+                  "[keys.NAME]");
+  cmd->add_option("--expires", o->expires,
+                  "the key expires this long after now (e.g. 730d); default: never. catsign extend moves it");
   cmd->add_option("--pin-fd", o->pin_fd, "read the user PIN from this file descriptor instead of the terminal");
   cmd->callback([o, &ctx] { ctx.exit_code = run_keygen(*o); });
 }

@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
   register_check_catalog(app, ctx);
   register_sign_packages(app, ctx);
   register_resign(app, ctx);
+  register_extend(app, ctx);
+  register_export(app, ctx);
+  register_keys(app, ctx);
   if (std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
     std::fprintf(stderr, "catsign: %s\n", unknown.c_str());
     return 2;

@@ -19,7 +19,7 @@ struct SignCommandOptions {
   std::optional<std::string> key;
   bool clearsign = false;
   bool binary = false;
-  std::string hash = "sha256";
+  std::string hash;  // empty: the key's own (SHA-384 for P-384, else SHA-256)
   std::string output;
   std::optional<int> pin_fd;
   std::vector<std::string> files;
@@ -63,7 +63,7 @@ int run_sign(const SignCommandOptions& o) {
   SigningSession session(config, config.key(o.key), o.pin_fd);
   signing::KeySigner key(session.key());
   openpgp::SignOptions options;
-  if (o.hash == "sha512") options.hash = HashAlgorithm::sha512;
+  options.hash = o.hash.empty() ? session.key().default_hash() : *hash_from_option(o.hash);
   for (const std::string& f : o.files) {
     std::filesystem::path out = output_for(o, f);
     sign_one(key, form_of(o), options, f, out);
@@ -84,9 +84,9 @@ void register_sign(CLI::App& app, Context& ctx) {
   cmd->add_option("--key", o->key, "key name in the config; default: the only key, or [catalogs] key");
   cmd->add_flag("--clearsign", o->clearsign, "write a cleartext-signed copy (what pkgutil needs for a catalog)");
   cmd->add_flag("--binary", o->binary, "write a binary detached signature instead of an armored one");
-  cmd->add_option("--hash", o->hash, "hash algorithm (SHA-1 is never used)")
-      ->check(CLI::IsMember({"sha256", "sha512"}))
-      ->capture_default_str();
+  cmd->add_option("--hash", o->hash,
+                  "hash algorithm (SHA-1 is never used); default: sha256, or sha384 for a P-384 key")
+      ->check(CLI::IsMember({"sha256", "sha384", "sha512"}));
   cmd->add_option("--output,-o", o->output, "output file (only with a single FILE)");
   cmd->add_option("--pin-fd", o->pin_fd, "read the user PIN from this file descriptor instead of the terminal");
   cmd->add_option("FILE", o->files, "files to sign")->required();

@@ -72,7 +72,8 @@ int run_sign_packages(const SignPackagesOptions& o) {
   SigningSession session(config, key_config, o.pin_fd);
   openpgp::OpenPgpKey& key = session.key();
   signing::KeySigner signer(key);
-  const openpgp::SignOptions options;  // SHA-256, now, no notations
+  openpgp::SignOptions options;  // the key's hash, now, no notations
+  options.hash = key.default_hash();
   TerminalProgress progress;
   const std::size_t total = o.files.size();
   std::size_t done = 0;

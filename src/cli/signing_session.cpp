@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "catsign/cli/signing_session.hpp"
 
+#include <ctime>
+
 #include "catsign/cli/pin_prompt.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/certificate_file.hpp"
@@ -40,6 +42,11 @@ openpgp::OpenPgpKey& SigningSession::key() {
       throw Error(Errc::refused, "certificate " + key_config_.certificate.string() + " (" +
                                      openpgp::format_fingerprint(cert.fingerprint) +
                                      ") is revoked: generate a new key with catsign keygen");
+    // What an expired key signs, clients reject (RFC 4880 §5.2.3.6): refuse before the token works.
+    if (auto expires = cert.expires_at(); expires && static_cast<std::uint64_t>(std::time(nullptr)) >= *expires)
+      throw Error(Errc::refused, "key '" + key_config_.name + "' (" + openpgp::format_fingerprint(cert.fingerprint) +
+                                     ") has expired: run catsign extend --key " + key_config_.name +
+                                     " --expires DURATION first");
     try {
       key_ = std::make_unique<openpgp::OpenPgpKey>(token_.signer(), cert.key);
     } catch (const Error& e) {

@@ -172,6 +172,15 @@ int run_status(const StatusOptions& o) {
     std::printf("state:       locked (%s): a person must run catsign unlock\n", s.value("locked_reason", "").c_str());
   }
   std::printf("key:         %s\n", s.value("key_fingerprint", "").c_str());
+  if (const auto it = s.find("key_expires_in_s"); it != s.end() && it->is_number_integer()) {
+    const long long left = it->get<long long>();
+    if (left <= 0) {
+      std::printf("key expiry:  key '%s' has EXPIRED: run catsign extend\n", s.value("key_expiring", "").c_str());
+    } else {
+      std::printf("key expiry:  key '%s' expires in %s\n", s.value("key_expiring", "").c_str(),
+                  format_duration(std::chrono::seconds(left)).c_str());
+    }
+  }
   std::printf("token:       %s\n", s.value("token_present", false) ? "present, logged in" : "not open");
   std::printf("signatures:  %llu since start\n", s.value("signatures", 0ULL));
   std::string last = s.value("last_error", "");

@@ -329,12 +329,13 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
       std::string section = "keys." + std::string(name.str());
       if (!node.is_table()) r.fail(&node, "[" + section + "] must be a section");
       const toml::table& kt = *node.as_table();
-      r.only(kt, section, {"uri", "certificate", "revocation"});
+      r.only(kt, section, {"uri", "certificate", "revocation", "uid"});
       KeyConfig k;
       k.name = std::string(name.str());
       r.string(kt, section, "uri", k.uri);
       r.path(kt, section, "certificate", k.certificate);
       r.path(kt, section, "revocation", k.revocation);
+      r.string(kt, section, "uid", k.uid);
       if (k.uri.empty()) r.fail(&node, "[" + section + "] needs uri = \"pkcs11:token=...;object=...\"");
       if (k.certificate.empty()) r.fail(&node, "[" + section + "] needs certificate = \"path of the public key\"");
       token::Pkcs11Uri uri;

@@ -193,6 +193,7 @@ class WindowWatch {
     } else {
       status = "locked (" + s.locked_reason + ")";
     }
+    watch_key_expiry(*config, now);
     if (status != last_status_) {
       notify_status(status);
       last_status_ = status;
@@ -200,9 +201,32 @@ class WindowWatch {
   }
 
  private:
+  // A key that expires stops the daemon signing (KeyHolder::sign): say so warn_before ahead,
+  // once, and once more when it has expired, in the log and through expiry_command with the
+  // events "key-expires" and "key-expired".
+  void watch_key_expiry(const Config& config, KeyHolder::Clock::time_point now) {
+    auto expiry = key_.soonest_key_expiry(now);
+    if (!expiry) return;
+    if (expiry->left.count() <= 0) {
+      if (key_expired_warned_) return;
+      key_expired_warned_ = true;
+      spdlog::error("key '{}' has expired: catsignd signs nothing with it; run catsign extend --key {} --expires "
+                    "DURATION, then restart catsignd",
+                    expiry->key, expiry->key);
+      run_expiry_command(config.daemon.expiry_command, "key-expired", std::chrono::seconds(0));
+    } else if (expiry->left <= config.daemon.warn_before && !key_expiry_warned_) {
+      key_expiry_warned_ = true;
+      spdlog::warn("key '{}' expires in {}: run catsign extend --key {} --expires DURATION before then",
+                   expiry->key, format_duration(expiry->left), expiry->key);
+      run_expiry_command(config.daemon.expiry_command, "key-expires", expiry->left);
+    }
+  }
+
   LiveConfig& live_;
   SigningService& service_;
   KeyHolder& key_;
+  bool key_expiry_warned_ = false;
+  bool key_expired_warned_ = false;
   KeyHolder::Clock::time_point warned_for_{};
   std::string last_status_;
 };

@@ -269,9 +269,13 @@ std::shared_ptr<KeyHolder::Unlocked> KeyHolder::current_or_throw() {
 }
 
 const openpgp::Fingerprint& KeyHolder::fingerprint(const std::string& key) const {
+  return certificate(key).fingerprint;
+}
+
+const openpgp::Certificate& KeyHolder::certificate(const std::string& key) const {
   auto it = certificates_.find(key.empty() ? key_.name : key);
   if (it == certificates_.end()) throw Error(Errc::internal, "no key '" + key + "' in the key holder");
-  return it->second.fingerprint;
+  return it->second;
 }
 
 openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
@@ -279,11 +283,18 @@ openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openp
   const std::string name = key.empty() ? key_.name : key;
   auto cert = certificates_.find(name);
   if (cert == certificates_.end()) throw Error(Errc::refused, "key '" + name + "' is not configured");
+  if (auto expires = cert->second.expires_at();
+      expires && static_cast<std::uint64_t>(Clock::to_time_t(Clock::now())) >= *expires)
+    throw Error(Errc::refused, "key '" + name + "' (" + openpgp::format_fingerprint(cert->second.fingerprint) +
+                                   ") has expired: nothing was signed; run catsign extend --key " + name +
+                                   " --expires DURATION, then restart catsignd");
+  // Prepared before a session is taken: a hash too short for the key is refused here, and
+  // nothing waits for a session it never uses.
+  openpgp::PreparedSignature prepared =
+      openpgp::prepare_document_signature(cert->second.key, std::move(hasher), options);
   std::shared_ptr<Unlocked> u = current_or_throw();
   if (!sessions_->try_acquire_for(kSessionWait))
     throw Error(Errc::busy, "all token sessions stayed busy for 30s: try again later");
-  openpgp::PreparedSignature prepared =
-      openpgp::prepare_document_signature(cert->second.key, std::move(hasher), options);
   std::optional<openpgp::PreparedSignature> shown;
   if (while_signing) shown = prepared;
   // A worker keeps its session and its reference to the context until the token answers,
@@ -322,6 +333,24 @@ openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openp
   return signature;
 }
 
+std::vector<std::string> KeyHolder::key_names() const {
+  std::vector<std::string> names;
+  for (const KeyConfig* k : keys_) names.push_back(k->name);
+  return names;
+}
+
+std::optional<KeyHolder::KeyExpiry> KeyHolder::soonest_key_expiry(Clock::time_point now) const {
+  std::optional<KeyExpiry> soonest;
+  const auto now_s = static_cast<long long>(Clock::to_time_t(now));
+  for (const KeyConfig* k : keys_) {
+    auto expires = certificates_.at(k->name).expires_at();
+    if (!expires) continue;
+    std::chrono::seconds left(static_cast<long long>(*expires) - now_s);
+    if (!soonest || left < soonest->left) soonest = KeyExpiry{k->name, left};
+  }
+  return soonest;
+}
+
 HeldKeySigner::HeldKeySigner(KeyHolder& holder, std::string key, KeyHolder::WhileSigning while_signing)
     : holder_(holder), key_(std::move(key)), while_signing_(std::move(while_signing)) {}
 
@@ -330,6 +359,10 @@ openpgp::Signature HeldKeySigner::sign_document(openpgp::DocumentHasher&& hasher
 }
 
 openpgp::Fingerprint HeldKeySigner::fingerprint() const { return holder_.fingerprint(key_); }
+
+HashAlgorithm HeldKeySigner::default_hash() const {
+  return catsign::default_hash(holder_.certificate(key_).key.material.algorithm);
+}
 
 LockState KeyHolder::state() const {
   std::lock_guard lock(mutex_);

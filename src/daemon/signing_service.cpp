@@ -149,9 +149,10 @@ Outcome SigningService::audited(nlohmann::json& record, const std::string& what,
 
 KeyHolder::WhileSigning SigningService::audit_while_signing(nlohmann::json& record, const std::string& key) {
   return [this, &record, key](const openpgp::PreparedSignature& prepared) {
-    // RSA PKCS#1 v1.5 signatures are fixed by the key and the digest (RFC 8017 §8.2.1), so
-    // this record names the signature before the token has made it, and it goes to disk while
-    // the token works: the fsync no longer waits behind the token. The "sign" record after it
+    // The key and the digest say what is signed before the token signs it (for RSA PKCS#1
+    // v1.5 and Ed25519 they even fix the signature's bytes; see openpgp::PreparedSignature), so
+    // this record goes to disk while the token works: the fsync no longer waits behind the
+    // token. The "sign" record after it
     // adds the signature's own SHA-256.
     nlohmann::json signing = record;
     signing["request"] = record["event"];
@@ -215,11 +216,13 @@ signing::Facts SigningService::sign_package_file(const Settings& s, const Reques
     throw Error(e.code() == Errc::malformed ? Errc::bad_request : Errc::unknown_target, e.what());
   }
   require_unlocked();
-  signing::Job job(request.form, openpgp::SignOptions{}, out);
+  HeldKeySigner signer(key_, config.packages.key, audit_while_signing(record, config.packages.key));
+  openpgp::SignOptions options;
+  options.hash = signing::hash_for(signer);
+  signing::Job job(request.form, options, out);
   job.read({file.fd.get(), path, kMaxPackageSize, file.size});
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("package " + path, job.source_sha256(), request);
-  HeldKeySigner signer(key_, config.packages.key, audit_while_signing(record, config.packages.key));
   return job.sign(signer);
 }
 
@@ -289,7 +292,10 @@ signing::Facts SigningService::sign_index(const Settings& s, const Request& requ
     throw Error(Errc::unknown_target, e.what());
   }
   require_unlocked();
+  const std::string& key = config.repository_key(repo).name;
+  HeldKeySigner signer(key_, key, audit_while_signing(record, key));
   openpgp::SignOptions options;
+  options.hash = signing::hash_for(signer);
   options.notations.push_back({openpgp::kCatalogNotation, index.name, true});
   signing::Job job(request.form, options, out);
   // With verify_listed_files, the index's text is kept from the same single read for the check.
@@ -300,8 +306,6 @@ signing::Facts SigningService::sign_index(const Settings& s, const Request& requ
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("index " + index.name, job.source_sha256(), request);
   if (repo.verify_listed_files) check_listed_files(s, index, text, record);
-  const std::string& key = config.repository_key(repo).name;
-  HeldKeySigner signer(key_, key, audit_while_signing(record, key));
   return job.sign(signer);
 }
 
@@ -323,7 +327,9 @@ signing::Facts SigningService::sign_catalog(const Settings& s, const Request& re
     throw Error(Errc::unknown_target, e.what());
   }
   require_unlocked();
+  HeldKeySigner signer(key_, "", audit_while_signing(record, ""));
   openpgp::SignOptions options;
+  options.hash = signing::hash_for(signer);
   options.notations.push_back({openpgp::kCatalogNotation, tuple.str(), true});
   signing::Job job(request.form, options, out);
   // With the gate on, the catalog's text is kept from the same single read for the check.
@@ -336,7 +342,6 @@ signing::Facts SigningService::sign_catalog(const Settings& s, const Request& re
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("catalog " + tuple.str(), job.source_sha256(), request);
   if (gate) check_gate(s, text, tuple.str(), record);
-  HeldKeySigner signer(key_, "", audit_while_signing(record, ""));
   return job.sign(signer);
 }
 
@@ -359,6 +364,14 @@ std::string SigningService::status() const {
       {"warn_before_s", config.daemon.warn_before.count()},
       {"last_signature_time", last_signature_time_.load()},
   };
+  // Seconds until the first configured key expires (negative once it has), null when none
+  // expires: monitoring warns on this before clients start rejecting signatures.
+  if (auto expiry = key_.soonest_key_expiry(now)) {
+    j["key_expires_in_s"] = expiry->left.count();
+    j["key_expiring"] = expiry->key;
+  } else {
+    j["key_expires_in_s"] = nullptr;
+  }
   {
     std::lock_guard lock(results_mutex_);
     j["signatures_by_result"] = nlohmann::json::object();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Transferable public keys, read side (RFC 4880 §11.1). The primary key must be v4 RSA. Its
+// Transferable public keys, read side (RFC 4880 §11.1). The primary key must be v4 RSA, ECDSA
+// or EdDSALegacy. Its
 // user IDs count only with a verified self-certification; a verified key revocation by the key
 // itself marks it revoked. Third-party certifications, user attributes, subkeys and their
 // bindings, trust and marker packets are skipped.
@@ -35,7 +36,7 @@ Certificate parse_one(const std::vector<Packet>& packets, std::size_t begin, std
   Certificate cert;
   cert.key = parse_public_key(primary.body);
   cert.fingerprint = cert.key.fingerprint();
-  const RsaVerifier verifier(cert.key.rsa);
+  const Verifier verifier(cert.key.material);
 
   enum class Owner { key, user_id, other };
   Owner owner = Owner::key;
@@ -129,6 +130,29 @@ std::vector<Packet> certificate_packets(ByteView data) {
 
 }  // namespace
 
+const Signature* Certificate::newest_self_signature() const noexcept {
+  const Signature* newest = nullptr;
+  std::uint32_t newest_time = 0;
+  for (const auto& uid : user_ids) {
+    for (const auto& sig : uid.self_signatures) {
+      const auto t = detail::hashed_time(sig, SubpacketType::creation_time).value_or(0);
+      if (!newest || t >= newest_time) {
+        newest = &sig;
+        newest_time = t;
+      }
+    }
+  }
+  return newest;
+}
+
+std::optional<std::uint64_t> Certificate::expires_at() const noexcept {
+  const Signature* self = newest_self_signature();
+  if (!self) return std::nullopt;
+  const auto seconds = detail::hashed_time(*self, SubpacketType::key_expiration_time);
+  if (!seconds || *seconds == 0) return std::nullopt;
+  return std::uint64_t{key.creation_time} + *seconds;
+}
+
 std::vector<Certificate> parse_keyring(ByteView data, bool skip_unsupported) {
   const std::vector<Packet> packets = certificate_packets(data);
   std::vector<std::size_t> starts;
@@ -195,7 +219,7 @@ Signature parse_revocation_for(const Certificate& cert, ByteView data) {
     throw Error(Errc::bad_signature, "revocation: not issued by key " +
                                          format_fingerprint(cert.fingerprint));
   }
-  const RsaVerifier verifier(cert.key.rsa);
+  const Verifier verifier(cert.key.material);
   if (!detail::verify_self_signature(cert.key, cert.fingerprint, verifier, sig, nullptr)) {
     throw Error(Errc::bad_signature, "revocation: the signature does not verify against key " +
                                          format_fingerprint(cert.fingerprint));

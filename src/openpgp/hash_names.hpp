@@ -39,6 +39,7 @@ inline std::optional<std::uint8_t> hash_id_from_name(std::string_view name) {
 
 inline std::optional<HashAlgorithm> accepted_hash(std::uint8_t id) {
   if (id == static_cast<std::uint8_t>(HashAlgorithm::sha256)) return HashAlgorithm::sha256;
+  if (id == static_cast<std::uint8_t>(HashAlgorithm::sha384)) return HashAlgorithm::sha384;
   if (id == static_cast<std::uint8_t>(HashAlgorithm::sha512)) return HashAlgorithm::sha512;
   return std::nullopt;
 }

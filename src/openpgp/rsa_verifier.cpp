@@ -52,6 +52,7 @@ struct RsaVerifier::Impl {
   EVP_PKEY* key = nullptr;
   std::size_t modulus_bytes = 0;
   const EVP_MD* sha256 = nullptr;  // fetched once: an implicit fetch per call costs more
+  const EVP_MD* sha384 = nullptr;
   const EVP_MD* sha512 = nullptr;
 
   Impl() = default;
@@ -60,6 +61,7 @@ struct RsaVerifier::Impl {
   ~Impl() {
     EVP_PKEY_free(key);
     EVP_MD_free(const_cast<EVP_MD*>(sha256));
+    EVP_MD_free(const_cast<EVP_MD*>(sha384));
     EVP_MD_free(const_cast<EVP_MD*>(sha512));
   }
 };
@@ -84,9 +86,10 @@ RsaVerifier::RsaVerifier(const RsaPublicKey& key) : impl_(std::make_unique<Impl>
     throw Error(Errc::malformed, "the RSA key is not usable: " + openssl_reason());
   impl_->modulus_bytes = n.size();
   impl_->sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  impl_->sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
   impl_->sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
-  if (impl_->sha256 == nullptr || impl_->sha512 == nullptr)
-    throw Error(Errc::internal, "OpenSSL offers no SHA-256 or SHA-512: " + openssl_reason());
+  if (impl_->sha256 == nullptr || impl_->sha384 == nullptr || impl_->sha512 == nullptr)
+    throw Error(Errc::internal, "OpenSSL offers no SHA-256, SHA-384 or SHA-512: " + openssl_reason());
 }
 RsaVerifier::~RsaVerifier() = default;
 
@@ -100,7 +103,9 @@ bool RsaVerifier::verify(HashAlgorithm hash, ByteView digest, ByteView signature
   padded.insert(padded.end(), s.begin(), s.end());
   // A context per call: the key is shared read-only, so threads verify at once.
   std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->key, nullptr));
-  const EVP_MD* md = hash == HashAlgorithm::sha512 ? impl_->sha512 : impl_->sha256;
+  const EVP_MD* md = hash == HashAlgorithm::sha512   ? impl_->sha512
+                     : hash == HashAlgorithm::sha384 ? impl_->sha384
+                                                     : impl_->sha256;
   // With the md set, OpenSSL checks the whole encoded message, DigestInfo included, against
   // the one it builds itself (RFC 8017 §8.2.2 step 3-4), not a parse of what it found.
   const bool ok = ctx && EVP_PKEY_verify_init(ctx.get()) == 1 &&

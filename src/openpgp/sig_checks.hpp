@@ -8,7 +8,7 @@
 
 #include "catsign/openpgp/document_hasher.hpp"
 #include "catsign/openpgp/public_key.hpp"
-#include "catsign/openpgp/rsa_verifier.hpp"
+#include "catsign/openpgp/verifier.hpp"
 #include "catsign/openpgp/signature.hpp"
 #include "catsign/openpgp/signing.hpp"
 
@@ -89,18 +89,18 @@ inline bool issued_by(const Signature& sig, const Fingerprint& fp) {
 
 // Finishes `hasher` for `sig` and checks the quick 16-bit test, then the RSA signature.
 inline bool digest_and_verify(DocumentHasher&& hasher, const Signature& sig,
-                              const RsaVerifier& verifier) {
+                              const Verifier& verifier) {
   const Bytes digest = hasher.finish(sig);
   if (digest.size() < 2 || digest[0] != sig.hash_left16[0] || digest[1] != sig.hash_left16[1]) {
     return false;
   }
-  return verifier.verify(sig.hash, digest, sig.rsa_signature);
+  return verifier.verify(sig.hash, digest, sig.mpis);
 }
 
 // A key signature (certification over key + user ID, or key revocation over the key alone)
 // made by `key` itself (RFC 4880 §5.2.4).
 inline bool verify_self_signature(const PublicKey& key, const Fingerprint& fp,
-                                  const RsaVerifier& verifier, const Signature& sig,
+                                  const Verifier& verifier, const Signature& sig,
                                   const std::string* user_id) {
   if (!issued_by(sig, fp)) return false;
   if (unknown_critical(sig, true)) return false;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Signature packet, read side (RFC 4880 §5.2.3). v4 RSA with SHA-256 or SHA-512 only; every
-// other version or algorithm is refused by name. Subpacket lengths use the §5.2.3.1 forms and
+// Signature packet, read side (RFC 4880 §5.2.3). v4 RSA, ECDSA or EdDSALegacy with SHA-256,
+// SHA-384 or SHA-512 only; every other version or algorithm is refused by name. Subpacket lengths use the §5.2.3.1 forms and
 // are checked against the area that holds them.
 #include <algorithm>
 #include <string>
@@ -57,17 +57,19 @@ Signature parse_signature(ByteView body) {
   Signature sig;
   sig.type = static_cast<SignatureType>(r.u8("signature type"));
   sig.public_key_algorithm = r.u8("public-key algorithm");
-  if (sig.public_key_algorithm != static_cast<std::uint8_t>(PublicKeyAlgorithm::rsa)) {
+  const bool rsa = sig.public_key_algorithm == static_cast<std::uint8_t>(PublicKeyAlgorithm::rsa);
+  if (!rsa && sig.public_key_algorithm != static_cast<std::uint8_t>(PublicKeyAlgorithm::ecdsa) &&
+      sig.public_key_algorithm != static_cast<std::uint8_t>(PublicKeyAlgorithm::eddsa_legacy)) {
     throw Error(Errc::unsupported,
                 public_key_algorithm_name(sig.public_key_algorithm) +
-                    " signatures are not supported: catsign verifies RSA signatures only");
+                    " signatures are not supported: catsign verifies RSA, ECDSA and EdDSA signatures only");
   }
   const std::uint8_t hash_id = r.u8("hash algorithm");
   const auto hash = detail::accepted_hash(hash_id);
   if (!hash) {
     throw Error(Errc::unsupported, detail::hash_id_name(hash_id) +
-                                       " signatures are not accepted: catsign accepts SHA256 "
-                                       "and SHA512 only");
+                                       " signatures are not accepted: catsign accepts SHA256, "
+                                       "SHA384 and SHA512 only");
   }
   sig.hash = *hash;
 
@@ -80,9 +82,16 @@ Signature parse_signature(ByteView body) {
   sig.unhashed = parse_subpacket_area(r.take(unhashed_len, "unhashed subpacket area"), "unhashed");
   ByteView left = r.take(2, "left 16 bits of the digest");
   sig.hash_left16 = {left[0], left[1]};
-  sig.rsa_signature = r.mpi("RSA signature", false);
+  if (rsa) {
+    sig.mpis.push_back(r.mpi("RSA signature", false));
+  } else {
+    // RFC 9580 §5.2.3.3 and §5.2.3.4: two MPIs, r and s (ECDSA) or R and S (EdDSALegacy).
+    sig.mpis.push_back(r.mpi("signature value r", false));
+    sig.mpis.push_back(r.mpi("signature value s", false));
+  }
   if (!r.done()) r.fail(std::to_string(r.remaining()) + " unexpected octets after the signature");
-  if (sig.rsa_signature.empty()) r.fail("the RSA signature is zero");
+  for (const Bytes& m : sig.mpis)
+    if (m.empty()) r.fail("a signature value is zero");
 
   // What is hashed is re-encoded from the parsed subpackets (Signature::hashed_part), so the
   // area must be in the one encoding catsign writes: the shortest length form of §5.2.3.1.

@@ -73,7 +73,7 @@ Bytes Signature::body() const {
   Bytes out = hashed_part();
   put_bytes(out, encode_subpackets(unhashed));
   put_bytes(out, hash_left16);
-  append_mpi(out, rsa_signature);
+  for (const Bytes& m : mpis) append_mpi(out, m);
   return out;
 }
 
@@ -155,6 +155,12 @@ Subpacket notation_subpacket(const Notation& n) {
 
 Subpacket key_flags_subpacket(std::uint8_t flags) {
   return {static_cast<std::uint8_t>(SubpacketType::key_flags), false, {flags}};
+}
+
+Subpacket key_expiration_subpacket(std::uint32_t seconds_after_creation) {
+  Subpacket s{static_cast<std::uint8_t>(SubpacketType::key_expiration_time), false, {}};
+  put_u32(s.body, seconds_after_creation);
+  return s;
 }
 
 Subpacket preferred_hash_subpacket(std::initializer_list<HashAlgorithm> order) {

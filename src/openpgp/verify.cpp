@@ -28,22 +28,6 @@ std::string packet_name(std::uint8_t tag) {
   }
 }
 
-// The newest verified self-certification: it carries the key's current flags and expiry.
-const Signature* newest_self_signature(const Certificate& cert) {
-  const Signature* newest = nullptr;
-  std::uint32_t newest_time = 0;
-  for (const auto& uid : cert.user_ids) {
-    for (const auto& sig : uid.self_signatures) {
-      const auto t = detail::hashed_time(sig, SubpacketType::creation_time).value_or(0);
-      if (!newest || t >= newest_time) {
-        newest = &sig;
-        newest_time = t;
-      }
-    }
-  }
-  return newest;
-}
-
 }  // namespace
 
 Signature read_document_signature(ByteView signature_data) {
@@ -69,21 +53,28 @@ Signature read_document_signature(ByteView signature_data) {
 
 Verified verify_document(const Certificate& cert, const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed) {
-  const RsaVerifier verifier(cert.key.rsa);
+  const Verifier verifier(cert.key.material);
   return verify_document(cert, verifier, signature, feed);
 }
 
 namespace {
 
-// Everything but the hash and the RSA check; returns the signature's creation time.
+// Everything but the hash and the signature check; returns the signature's creation time.
 std::uint32_t check_before_hashing(const Certificate& cert, const Signature& signature) {
   const std::string key_name = format_fingerprint(cert.fingerprint);
   if (cert.revoked()) bad("the key " + key_name + " is revoked");
   if (signature.type != SignatureType::binary && signature.type != SignatureType::text) {
     bad("not a document signature");
   }
-  if (signature.public_key_algorithm != static_cast<std::uint8_t>(PublicKeyAlgorithm::rsa)) {
-    bad("not an RSA signature");
+  const KeyAlgorithm algorithm = cert.key.material.algorithm;
+  if (signature.public_key_algorithm != openpgp_algorithm(algorithm)) {
+    bad("a " + public_key_algorithm_name(signature.public_key_algorithm) + " signature, but the key " + key_name +
+        " is " + cert.key.material.describe());
+  }
+  if (!hash_fits(algorithm, signature.hash)) {
+    // gpgv refuses the same ("requires a 384 bit or larger hash"): a short hash wastes the curve.
+    bad(std::string("a ") + hash_name(signature.hash) + " signature by a " + cert.key.material.describe() +
+        " key: the curve needs a hash of at least 384 bits");
   }
   if (auto fp = signature.issuer_fingerprint(); fp && *fp != cert.fingerprint) {
     bad("made by key " + format_fingerprint(*fp) + ", not by " + key_name);
@@ -107,7 +98,7 @@ std::uint32_t check_before_hashing(const Certificate& cert, const Signature& sig
       expires && *expires != 0 && std::uint64_t{*created} + *expires <= now) {
     bad("the signature has expired");
   }
-  if (const Signature* self = newest_self_signature(cert)) {
+  if (const Signature* self = cert.newest_self_signature()) {
     if (auto key_expires = detail::hashed_time(*self, SubpacketType::key_expiration_time);
         key_expires && *key_expires != 0 &&
         std::uint64_t{*created} >= std::uint64_t{cert.key.creation_time} + *key_expires) {
@@ -122,7 +113,7 @@ std::uint32_t check_before_hashing(const Certificate& cert, const Signature& sig
 }
 
 Verified verified(const Certificate& cert, const Signature& signature, std::uint32_t created,
-                  DocumentHasher&& hasher, const RsaVerifier& verifier) {
+                  DocumentHasher&& hasher, const Verifier& verifier) {
   if (!detail::digest_and_verify(std::move(hasher), signature, verifier)) {
     bad("the signature does not match the data (the data or the signature was changed, or "
         "it was made by another key)");
@@ -138,7 +129,7 @@ Verified verified(const Certificate& cert, const Signature& signature, std::uint
 
 }  // namespace
 
-Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+Verified verify_document(const Certificate& cert, const Verifier& verifier,
                          const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed) {
   const std::uint32_t created = check_before_hashing(cert, signature);
@@ -147,7 +138,7 @@ Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
   return verified(cert, signature, created, std::move(hasher), verifier);
 }
 
-Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+Verified verify_document(const Certificate& cert, const Verifier& verifier,
                          const Signature& signature, DocumentHasher&& fed) {
   const std::uint32_t created = check_before_hashing(cert, signature);
   if (fed.hash() != signature.hash || fed.type() != signature.type)

@@ -31,6 +31,13 @@ const char* suffix_for(Form form) noexcept {
   return ".asc";
 }
 
+HashAlgorithm hash_for(std::span<DocumentSigner* const> signers) {
+  HashAlgorithm best = HashAlgorithm::sha256;
+  for (const DocumentSigner* s : signers)
+    if (hash_size(s->default_hash()) > hash_size(best)) best = s->default_hash();
+  return best;
+}
+
 Job::Job(Form form, openpgp::SignOptions options, FileWriter& out)
     : form_(form), options_(std::move(options)), out_(out) {
   if (form == Form::cleartext) {

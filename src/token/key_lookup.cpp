@@ -2,6 +2,7 @@
 #include "catsign/token/key_lookup.hpp"
 
 #include "catsign/error.hpp"
+#include "catsign/token/key_template.hpp"
 #include "catsign/token/pkcs11_module.hpp"
 #include "catsign/util/quote.hpp"
 
@@ -20,7 +21,97 @@ std::string key_list(Pkcs11Session& session) {
   return list.empty() ? "none" : list;
 }
 
+std::optional<CK_OBJECT_HANDLE> public_half(Pkcs11Session& s, ByteView id) {
+  CK_OBJECT_CLASS pub_cls = CKO_PUBLIC_KEY;
+  Bytes id_copy(id.begin(), id.end());
+  auto pubs = s.find({attr(CKA_CLASS, &pub_cls, sizeof pub_cls), attr(CKA_ID, id_copy.data(), id_copy.size())});
+  if (pubs.size() != 1) return std::nullopt;
+  return pubs.front();
+}
+
+// CKA_EC_POINT is the DER encoding of an OCTET STRING holding the point (PKCS#11 v2.40
+// §2.3.3); some tokens report the bare point. Either way, the point.
+std::optional<Bytes> unwrap_ec_point(const Bytes& v, std::size_t point_size) {
+  if (v.size() == point_size && (point_size == 32 || v[0] == 0x04)) return v;
+  if (v.size() < 2 || v[0] != 0x04) return std::nullopt;
+  std::size_t len = 0, header = 2;
+  if (v[1] < 0x80) {
+    len = v[1];
+  } else if (v[1] == 0x81 && v.size() >= 3) {
+    len = v[2];
+    header = 3;
+  } else {
+    return std::nullopt;
+  }
+  if (header + len != v.size() || len != point_size) return std::nullopt;
+  return Bytes(v.begin() + static_cast<std::ptrdiff_t>(header), v.end());
+}
+
 }  // namespace
+
+PublicKeyMaterial read_public_key(Pkcs11Session& s, CK_OBJECT_HANDLE handle, ByteView key_id, const std::string& name,
+                                  const std::string& token_label) {
+  const std::string tok = quote_label(token_label);
+  const CK_ULONG type = s.get_ulong(handle, CKA_KEY_TYPE).value_or(CKK_RSA);
+  if (type == CKK_RSA) {
+    std::optional<Bytes> n = s.get_bytes(handle, CKA_MODULUS);
+    std::optional<Bytes> e = s.get_bytes(handle, CKA_PUBLIC_EXPONENT);
+    if (!n || !e || n->empty() || e->empty()) {
+      // Some tokens keep n and e only on the public key object: find it by the shared CKA_ID.
+      if (auto pub = public_half(s, key_id)) {
+        n = s.get_bytes(*pub, CKA_MODULUS);
+        e = s.get_bytes(*pub, CKA_PUBLIC_EXPONENT);
+      }
+    }
+    if (!n || !e || n->empty() || e->empty())
+      throw TokenError(CKR_ATTRIBUTE_TYPE_INVALID,
+                       "cannot read the public half (n, e) of key " + quote_label(name) + " on token " + tok);
+    return PublicKeyMaterial::from_rsa(RsaPublicKey{without_leading_zeros(*n), without_leading_zeros(*e)});
+  }
+  if (type != CKK_EC && type != CKK_EC_EDWARDS)
+    throw Error(Errc::unsupported, "key " + quote_label(name) + " on token " + tok + " is of PKCS#11 key type 0x" +
+                                       to_hex(Bytes{static_cast<std::uint8_t>(type >> 8), static_cast<std::uint8_t>(type)}) +
+                                       ": catsign signs with RSA, ECDSA (P-256, P-384) and Ed25519 keys only");
+  std::optional<Bytes> params = s.get_bytes(handle, CKA_EC_PARAMS);
+  std::optional<CK_OBJECT_HANDLE> pub = public_half(s, key_id);
+  if (!params && pub) params = s.get_bytes(*pub, CKA_EC_PARAMS);
+  std::optional<KeyAlgorithm> curve = params ? curve_from_ec_params(*params) : std::nullopt;
+  if (!curve || (type == CKK_EC_EDWARDS) != (*curve == KeyAlgorithm::ed25519))
+    throw Error(Errc::unsupported, "key " + quote_label(name) + " on token " + tok + " is on curve " +
+                                       (params ? to_hex(*params) : std::string("(unreadable)")) +
+                                       ": catsign signs with NIST P-256, P-384 and Ed25519 only");
+  std::optional<Bytes> point;
+  if (pub) point = s.get_bytes(*pub, CKA_EC_POINT);
+  if (!point) point = s.get_bytes(handle, CKA_EC_POINT);  // some tokens keep it on the private key too
+  const std::size_t size = *curve == KeyAlgorithm::ed25519 ? 32 : 1 + 2 * ec_scalar_size(*curve);
+  std::optional<Bytes> bare = point ? unwrap_ec_point(*point, size) : std::nullopt;
+  if (!bare)
+    throw TokenError(CKR_ATTRIBUTE_TYPE_INVALID, "cannot read the public point (CKA_EC_POINT) of key " +
+                                                     quote_label(name) + " on token " + tok +
+                                                     ": its public key object with the same CKA_ID is missing or unreadable");
+  return PublicKeyMaterial::from_point(*curve, std::move(*bare));
+}
+
+std::vector<KeyDetails> describe_private_keys(Pkcs11Session& session, const std::string& token_label) {
+  CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+  std::vector<KeyDetails> out;
+  for (CK_OBJECT_HANDLE h : session.find({attr(CKA_CLASS, &cls, sizeof cls)})) {
+    KeyDetails k;
+    if (auto label = session.get_bytes(h, CKA_LABEL)) k.label.assign(label->begin(), label->end());
+    if (auto id = session.get_bytes(h, CKA_ID)) k.id = *id;
+    const std::string name = k.label.empty() ? "id " + to_hex(k.id) : k.label;
+    try {
+      k.public_key = read_public_key(session, h, k.id, name, token_label);
+      k.type = k.public_key->describe();
+    } catch (const Error& e) {
+      k.type = e.code() == Errc::unsupported ? "unsupported" : "unreadable";
+    }
+    k.not_sign_only = first_unmet(session, h, sign_only_private_key());
+    k.always_authenticate = session.get_bool(h, CKA_ALWAYS_AUTHENTICATE).value_or(false);
+    out.push_back(std::move(k));
+  }
+  return out;
+}
 
 std::vector<KeyInfo> list_private_keys(Pkcs11Session& session) {
   CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
@@ -58,28 +149,13 @@ FoundKey find_signing_key(Pkcs11Session& s, const Pkcs11Uri& uri, const std::str
   Bytes key_id = s.get_bytes(key.handle, CKA_ID).value_or(Bytes{});
   key.name = key_label.empty() ? "id " + to_hex(key_id) : std::string(key_label.begin(), key_label.end());
 
-  if (s.get_ulong(key.handle, CKA_KEY_TYPE).value_or(CKK_RSA) != CKK_RSA)
-    throw Error(Errc::unsupported, "key " + quote_label(key.name) + " on token " + tok +
-                                       " is not an RSA key: catsign signs with RSA only");
+  key.label.assign(key_label.begin(), key_label.end());
+  key.id = key_id;
   if (s.get_bool(key.handle, CKA_ALWAYS_AUTHENTICATE).value_or(false))
     throw Error(Errc::refused, "key " + quote_label(key.name) +
                                    " needs the PIN for every signature (CKA_ALWAYS_AUTHENTICATE): turn off "
                                    "forcesig on an OpenPGP card, or use PIV slot 9a");
-  std::optional<Bytes> n = s.get_bytes(key.handle, CKA_MODULUS);
-  std::optional<Bytes> e = s.get_bytes(key.handle, CKA_PUBLIC_EXPONENT);
-  if (!n || !e || n->empty() || e->empty()) {
-    // Some tokens keep n and e only on the public key object: find it by the shared CKA_ID.
-    CK_OBJECT_CLASS pub_cls = CKO_PUBLIC_KEY;
-    auto pubs = s.find({attr(CKA_CLASS, &pub_cls, sizeof pub_cls), attr(CKA_ID, key_id.data(), key_id.size())});
-    if (pubs.size() == 1) {
-      n = s.get_bytes(pubs.front(), CKA_MODULUS);
-      e = s.get_bytes(pubs.front(), CKA_PUBLIC_EXPONENT);
-    }
-  }
-  if (!n || !e || n->empty() || e->empty())
-    throw TokenError(CKR_ATTRIBUTE_TYPE_INVALID,
-                     "cannot read the public half (n, e) of key " + quote_label(key.name) + " on token " + tok);
-  key.public_key = RsaPublicKey{without_leading_zeros(*n), without_leading_zeros(*e)};
+  key.public_key = read_public_key(s, key.handle, key_id, key.name, token_label);
   return key;
 }
 

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <set>
@@ -229,11 +230,15 @@ std::unique_ptr<Signer> Token::open_session_signer(const Pkcs11Uri& key_uri) {
                                             find_signing_key(*st.login_session, key_uri, st.label()), st.label());
 }
 
-RsaPublicKey Token::generate_key(const std::string& label, unsigned bits) {
+PublicKeyMaterial Token::generate_key(const std::string& label, unsigned bits) {
+  return generate_key(label, KeySpec{KeyAlgorithm::rsa, bits}, static_cast<std::uint32_t>(std::time(nullptr)));
+}
+
+PublicKeyMaterial Token::generate_key(const std::string& label, const KeySpec& spec, std::uint32_t created,
+                                      std::uint32_t expiration) {
   State& st = *state_;
   const std::string tok = quote_label(st.label());
-  if (bits != 2048 && bits != 3072 && bits != 4096)
-    throw Error(Errc::usage, "RSA key size must be 2048, 3072 or 4096 bits, not " + std::to_string(bits));
+  KeyPairTemplate tmpl = key_pair_template(spec);  // refuses an RSA size it does not know
   if (label.empty()) throw Error(Errc::usage, "the new key needs a label");
   st.require_login("generating a key");
 
@@ -248,36 +253,66 @@ RsaPublicKey Token::generate_key(const std::string& label, unsigned bits) {
   Bytes id(16);
   if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1)
     throw Error(Errc::internal, "cannot draw random bytes for the key id");
-  CK_ULONG modulus_bits = bits;
-  CK_BYTE exponent[] = {0x01, 0x00, 0x01};  // 65537
-  std::vector<CK_ATTRIBUTE> pub_template = to_template(verify_only_public_key());
-  pub_template.push_back(attr(CKA_MODULUS_BITS, &modulus_bits, sizeof modulus_bits));
-  pub_template.push_back(attr(CKA_PUBLIC_EXPONENT, exponent, sizeof exponent));
-  std::vector<CK_ATTRIBUTE> priv_template = to_template(sign_only_private_key());
+  std::vector<CK_ATTRIBUTE> pub_template = to_template(tmpl.public_key);
+  std::vector<CK_ATTRIBUTE> priv_template = to_template(tmpl.private_key);
   for (std::vector<CK_ATTRIBUTE>* t : {&pub_template, &priv_template}) {
     t->push_back(attr(CKA_LABEL, label_copy.data(), label_copy.size()));
     t->push_back(attr(CKA_ID, id.data(), id.size()));
   }
-  CK_MECHANISM mech{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+  CK_MECHANISM mech{tmpl.mechanism, nullptr, 0};
   CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE;
   CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;
   CK_RV rv = s.fn()->C_GenerateKeyPair(s.handle(), &mech, pub_template.data(),
                                        static_cast<CK_ULONG>(pub_template.size()), priv_template.data(),
                                        static_cast<CK_ULONG>(priv_template.size()), &pub, &priv);
-  if (rv != CKR_OK) throw TokenError(rv, token_failure(rv, "generating key " + quote_label(label), st.label()));
+  if (rv != CKR_OK)
+    throw TokenError(rv, token_failure(rv, "generating " + key_spec_name(spec) + " key " + quote_label(label),
+                                       st.label()));
+  auto destroy_pair = [&] {
+    s.fn()->C_DestroyObject(s.handle(), priv);
+    s.fn()->C_DestroyObject(s.handle(), pub);
+  };
 
   // Trust, but read back the same template: a token that silently ignored part of it gets its
   // pair destroyed rather than a key that can decrypt or be exported.
-  if (std::optional<std::string> unmet = first_unmet(s, priv, sign_only_private_key())) {
-    s.fn()->C_DestroyObject(s.handle(), priv);
-    s.fn()->C_DestroyObject(s.handle(), pub);
+  std::optional<std::string> unmet = first_unmet(s, priv, tmpl.private_key);
+  if (!unmet) unmet = first_unmet(s, pub, tmpl.public_key);
+  if (unmet) {
+    destroy_pair();
     throw TokenError(CKR_TEMPLATE_INCONSISTENT, "token " + tok + " did not honour " + *unmet + " for key " +
                                                     quote_label(label) + "; the new key pair was deleted");
   }
-  std::optional<Bytes> n = s.get_bytes(pub, CKA_MODULUS);
-  std::optional<Bytes> e = s.get_bytes(pub, CKA_PUBLIC_EXPONENT);
-  if (!n || !e) throw TokenError(CKR_ATTRIBUTE_TYPE_INVALID, "cannot read the new public key " + quote_label(label));
-  return RsaPublicKey{without_leading_zeros(*n), without_leading_zeros(*e)};
+  try {
+    PublicKeyMaterial material = read_public_key(s, priv, id, label, st.label());
+    catsign::token::write_key_record(s, label, KeyRecord{id, created, expiration});
+    return material;
+  } catch (...) {
+    destroy_pair();
+    throw;
+  }
+}
+
+std::vector<KeyDetails> Token::key_details() {
+  state_->require_login("listing its keys");
+  return describe_private_keys(*state_->login_session, state_->label());
+}
+
+KeyInfo Token::key_info(const Pkcs11Uri& uri) {
+  state_->require_login("reading a key");
+  FoundKey key = find_signing_key(*state_->login_session, uri, state_->label());
+  return KeyInfo{key.label, key.id};
+}
+
+std::optional<KeyRecord> Token::key_record(const std::string& label, ByteView id) {
+  state_->require_login("reading a key record");
+  return read_key_record(*state_->login_session, label, id);
+}
+
+void Token::write_key_record(const std::string& label, const KeyRecord& record) {
+  State& st = *state_;
+  st.require_login("writing a key record");
+  Pkcs11Session s(*st.module, st.slot_id, true);
+  catsign::token::write_key_record(s, label, record);
 }
 
 }  // namespace catsign::token

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The token's side of a signature: a pool of sessions on the token's slot, and the Signer
 // that makes RSASSA-PKCS1-v1_5 signatures with C_Sign(CKM_RSA_PKCS) over the DigestInfo
-// (RFC 8017 §8.2.1, §9.2). Internal to the token layer.
+// (RFC 8017 §8.2.1, §9.2), ECDSA signatures with CKM_ECDSA over the digest and Ed25519 ones
+// with CKM_EDDSA over the digest. Internal to the token layer.
 #pragma once
 
 #include <p11-kit/pkcs11.h>
@@ -42,7 +43,9 @@ class TokenSigner final : public Signer {
   TokenSigner(SessionPool& pool, FoundKey key, std::string token_label)
       : pool_(pool), key_(std::move(key)), token_label_(std::move(token_label)) {}
 
-  const RsaPublicKey& public_key() const override { return key_.public_key; }
+  const FoundKey& key() const noexcept { return key_; }
+
+  const PublicKeyMaterial& public_key() const override { return key_.public_key; }
   // Thread-safe: each call borrows its own session.
   Bytes sign_digest(HashAlgorithm hash, ByteView digest) override;
 
@@ -58,7 +61,7 @@ class OwnSessionSigner final : public Signer {
  public:
   OwnSessionSigner(CK_FUNCTION_LIST* fn, CK_SLOT_ID slot, FoundKey key, const std::string& token_label);
 
-  const RsaPublicKey& public_key() const override { return signer_.public_key(); }
+  const PublicKeyMaterial& public_key() const override { return signer_.public_key(); }
   // For one thread at a time.
   Bytes sign_digest(HashAlgorithm hash, ByteView digest) override { return signer_.sign_digest(hash, digest); }
 

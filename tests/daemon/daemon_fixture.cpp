@@ -62,6 +62,7 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
                  (options_.sign_uids.empty() ? "" : "\nsign_uids = " + options_.sign_uids) +
                  (options_.sign_gids.empty() ? "" : "\nsign_gids = " + options_.sign_gids) +
                  (options_.admin_uids.empty() ? "" : "\nadmin_uids = " + options_.admin_uids) +
+                 (options_.expiry_command.empty() ? "" : "\nexpiry_command = '" + options_.expiry_command + "'") +
                  "\n\n[catalogs]\nroot = \"mirror\"\nreleases = [\"unstable\", \"testing\", \"dublin\", \"kiel\"]\n"
                  "arches = [\"sparc\", \"i386\"]\nosrels = [\"5.9\", \"5.10\", \"5.11\"]\nkey = \"catalog\"\n" +
                  (options_.max_size == 0 ? "" : "max_size = " + std::to_string(options_.max_size) + "\n") +
@@ -94,11 +95,13 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
     write_text(config(), text);
   }
   std::string pin = std::string(kPin) + "\n";
-  RunResult k = catsign({"keygen", "--config", config().string(), "--key", "catalog", "--bits", "2048", "--uid",
-                         "Catalog Test <catalog@example.org>", "--pin-fd", "3"}, &pin);
+  std::vector<std::string> keygen = {"keygen", "--config", config().string(), "--key", "catalog", "--algo",
+                                     options_.algo, "--uid", "Catalog Test <catalog@example.org>", "--pin-fd", "3"};
+  if (!options_.key_expires.empty()) keygen.insert(keygen.end(), {"--expires", options_.key_expires});
+  RunResult k = catsign(keygen, &pin);
   if (k.exit_code != 0) throw std::runtime_error("catsign keygen failed: " + k.err);
   if (options_.package_key) {
-    k = catsign({"keygen", "--config", config().string(), "--key", "package", "--bits", "2048", "--uid",
+    k = catsign({"keygen", "--config", config().string(), "--key", "package", "--algo", options_.algo, "--uid",
                  "Package Test <packages@example.org>", "--pin-fd", "3"}, &pin);
     if (k.exit_code != 0) throw std::runtime_error("catsign keygen (package) failed: " + k.err);
   }

@@ -43,6 +43,10 @@ struct DaemonOptions {
   // JOURNAL_STREAM for the daemon: "stderr" names its stderr (the log file) as journald's
   // stream would, "other" names a device and inode that are not its stderr's; empty: unset.
   std::string journal_stream{};
+  // keygen's key type for both keys (--algo), and the catalog key's --expires (empty: never).
+  std::string algo = "rsa2048";
+  std::string key_expires{};
+  std::string expiry_command{};  // [daemon] expiry_command; empty: not written
 };
 
 // A parsed reply: "OK <n>\n<payload>" or "ERR <CODE> <message>\n". `code` is "OK" for OK.

@@ -265,7 +265,7 @@ TEST(Verify, ReadsCatsignsOwnSignaturesAndCertificates) {
   testing::MemorySigner signer(2048);
   PublicKey key;
   key.creation_time = 1700000000;
-  key.rsa = signer.public_key();
+  key.material = signer.public_key();
   OpenPgpKey pgp(signer, key);
   SignOptions options;
   options.creation_time = 1700000100;

@@ -191,7 +191,7 @@ TEST_F(WriterTest, LeadingZeroSignaturesAreWrittenAsMinimalMpis) {
   for (int i = 0; i < 4000; ++i) {
     std::string data = "zero " + std::to_string(i);
     Signature sig = sign(data, SignatureType::binary);
-    if (sig.rsa_signature.size() == signer_->public_key().n.size()) continue;
+    if (sig.mpis.at(0).size() == signer_->public_key().rsa.n.size()) continue;
     write_text(dir_ / "data", data);
     write_text(dir_ / "data.sig", to_string(sig.packet()));
     GpgHome gpg(cert_);

@@ -35,7 +35,8 @@ Bytes digest_of(HashAlgorithm h, std::string_view message) {
 }
 
 // An independent check: Botan, from n and e alone.
-bool botan_verifies(const RsaPublicKey& pub, HashAlgorithm h, const Bytes& digest, const Bytes& sig) {
+bool botan_verifies(const PublicKeyMaterial& material, HashAlgorithm h, const Bytes& digest, const Bytes& sig) {
+  const RsaPublicKey& pub = material.rsa;
   Botan::RSA_PublicKey key(Botan::BigInt(pub.n.data(), pub.n.size()), Botan::BigInt(pub.e.data(), pub.e.size()));
   Botan::PK_Verifier verifier(key, std::string("EMSA3(Raw,") + botan_hash_name(h) + ")");
   return verifier.verify_message(digest.data(), digest.size(), sig.data(), sig.size());
@@ -216,10 +217,10 @@ TEST(Token, KeygenSignVerifySha256AndSha512) {
   t.login(hsm.user_pin_secure());
   EXPECT_TRUE(t.logged_in());
   EXPECT_FALSE(t.has_private_key("catalog-2026"));
-  RsaPublicKey pub = t.generate_key("catalog-2026", 2048);
-  EXPECT_EQ(pub.n.size(), 256u);
-  EXPECT_NE(pub.n.front(), 0);
-  EXPECT_EQ(pub.e, (Bytes{0x01, 0x00, 0x01}));
+  PublicKeyMaterial pub = t.generate_key("catalog-2026", 2048);
+  EXPECT_EQ(pub.rsa.n.size(), 256u);
+  EXPECT_NE(pub.rsa.n.front(), 0);
+  EXPECT_EQ(pub.rsa.e, (Bytes{0x01, 0x00, 0x01}));
   EXPECT_TRUE(t.has_private_key("catalog-2026"));
 
   Signer& signer = t.signer();
@@ -270,7 +271,7 @@ TEST(Token, KeygenTemplateReadBackThroughRawPkcs11) {
     t.login(hsm.user_pin_secure());
     Bytes digest = digest_of(HashAlgorithm::sha256, "x");
     Signer& s = t.signer();
-    EXPECT_EQ(s.public_key().n.size(), 384u);
+    EXPECT_EQ(s.public_key().rsa.n.size(), 384u);
     EXPECT_TRUE(botan_verifies(s.public_key(), HashAlgorithm::sha256, digest, s.sign_digest(HashAlgorithm::sha256, digest)));
   }
 }
@@ -279,7 +280,7 @@ TEST(Token, KeygenRefusesExistingLabelAndBadSizes) {
   SoftHsmToken hsm;
   Token t = Token::open(hsm.module_path(), hsm.key_uri("k"));
   t.login(hsm.user_pin_secure());
-  RsaPublicKey first = t.generate_key("k", 2048);
+  PublicKeyMaterial first = t.generate_key("k", 2048);
   try {
     t.generate_key("k", 2048);
     FAIL() << "overwrote or duplicated key k";

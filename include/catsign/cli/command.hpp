@@ -22,5 +22,8 @@ void register_audit(CLI::App& app, Context& ctx);
 void register_check_catalog(CLI::App& app, Context& ctx);
 void register_sign_packages(CLI::App& app, Context& ctx);
 void register_resign(CLI::App& app, Context& ctx);
+void register_extend(CLI::App& app, Context& ctx);
+void register_export(CLI::App& app, Context& ctx);
+void register_keys(CLI::App& app, Context& ctx);
 
 }  // namespace catsign::cli

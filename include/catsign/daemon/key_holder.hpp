@@ -59,10 +59,11 @@ class KeyHolder {
   // Completes a signature over what `hasher` was fed, on one of the configured sessions.
   // Throws Error(locked) when locked (saying since when and why), busy when no session frees
   // up in time, token on a token failure or a timeout (which locks); a token that is gone or
-  // logged out locks the holder first and throws locked.
+  // logged out locks the holder first and throws locked. A key whose certificate has expired
+  // signs nothing (Error refused): clients would reject what it signs.
   // `key` names a configured key; empty is the catalog key.
   // `while_signing` is called on this thread while a session's worker signs: the digest and
-  // the packet's fields are fixed by then (RSA PKCS#1 v1.5 is deterministic), so the caller
+  // the packet's fields are fixed by then (openpgp::PreparedSignature), so the caller
   // can put its audit record on disk while the token works. An exception from it withholds
   // the signature; it is rethrown once the token has answered.
   using WhileSigning = std::function<void(const openpgp::PreparedSignature&)>;
@@ -71,6 +72,16 @@ class KeyHolder {
 
   LockState state() const;
   const openpgp::Fingerprint& fingerprint(const std::string& key = "") const;
+  const openpgp::Certificate& certificate(const std::string& key = "") const;
+  // The configured keys, the catalog key first.
+  std::vector<std::string> key_names() const;
+  // How long until the configured key that expires first does (negative: expired), and its
+  // name; nullopt when none of them expires. From the certificates read at start.
+  struct KeyExpiry {
+    std::string key;
+    std::chrono::seconds left;
+  };
+  std::optional<KeyExpiry> soonest_key_expiry(Clock::time_point now) const;
   const KeyConfig& key_config() const noexcept { return key_; }
   bool has_key(const std::string& name) const noexcept { return certificates_.count(name) != 0; }
 
@@ -100,6 +111,7 @@ class HeldKeySigner final : public signing::DocumentSigner {
   HeldKeySigner(KeyHolder& holder, std::string key, KeyHolder::WhileSigning while_signing = {});
   openpgp::Signature sign_document(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options) override;
   openpgp::Fingerprint fingerprint() const override;
+  HashAlgorithm default_hash() const override;
 
  private:
   KeyHolder& holder_;

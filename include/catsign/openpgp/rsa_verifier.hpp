@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // RSASSA-PKCS1-v1_5 verification of a precomputed digest (RFC 8017 §8.2.2), through OpenSSL.
-// Built once per key; safe to share between threads, which verify at once.
+// Built once per key; safe to share between threads, which verify at once. Verifier
+// (verifier.hpp) uses it for RSA keys.
 #pragma once
 
 #include <memory>
 
-#include "catsign/signer.hpp"
+#include "catsign/key_material.hpp"
 
 namespace catsign::openpgp {
 

@@ -81,7 +81,9 @@ struct Signature {
   std::vector<Subpacket> hashed;
   std::vector<Subpacket> unhashed;
   std::array<std::uint8_t, 2> hash_left16{};
-  Bytes rsa_signature;  // the MPI value, no leading zeros
+  // The algorithm's MPIs, no leading zeros: RSA s; ECDSA r, s (RFC 9580 §5.2.3.3); EdDSALegacy
+  // R, S (RFC 9580 §5.2.3.4).
+  std::vector<Bytes> mpis;
 
   // Version, type, algorithms and hashed subpackets: the part that is hashed (§5.2.4).
   Bytes hashed_part() const;
@@ -104,6 +106,8 @@ Subpacket issuer_key_id_subpacket(const KeyId& id);
 Subpacket issuer_fingerprint_subpacket(const Fingerprint& fp);
 Subpacket notation_subpacket(const Notation& n);
 Subpacket key_flags_subpacket(std::uint8_t flags);
+// Key expiration time (RFC 4880 §5.2.3.6): seconds after the key's creation; 0 never.
+Subpacket key_expiration_subpacket(std::uint32_t seconds_after_creation);
 Subpacket preferred_hash_subpacket(std::initializer_list<HashAlgorithm> order);
 Subpacket revocation_reason_subpacket(RevocationReason reason, std::string_view text);
 
@@ -111,8 +115,9 @@ Subpacket revocation_reason_subpacket(RevocationReason reason, std::string_view 
 Bytes encode_subpackets(const std::vector<Subpacket>& subpackets);
 
 // Parses a signature packet body. v4 only; v3 and v5/v6 are refused as unsupported. Hash
-// algorithms other than SHA-256/SHA-512 are refused by name (SHA-1: "SHA1 signatures are not
-// accepted"). Non-RSA public-key algorithms are refused by name. Subpacket lengths bounded.
+// algorithms other than SHA-256/384/512 are refused by name (SHA-1: "SHA1 signatures are not
+// accepted"). Public-key algorithms other than RSA, ECDSA and EdDSALegacy are refused by
+// name. Subpacket lengths bounded.
 Signature parse_signature(ByteView body);
 
 }  // namespace catsign::openpgp

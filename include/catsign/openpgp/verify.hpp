@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Verification of document signatures made by catsign or anyone else with a v4 RSA key.
+// Verification of document signatures made by catsign or anyone else with a v4 RSA, ECDSA or
+// EdDSA key.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 
 #include "catsign/openpgp/certificate.hpp"
 #include "catsign/openpgp/document_hasher.hpp"
-#include "catsign/openpgp/rsa_verifier.hpp"
+#include "catsign/openpgp/verifier.hpp"
 #include "catsign/openpgp/signature.hpp"
 
 namespace catsign::openpgp {
@@ -34,16 +35,16 @@ Signature read_document_signature(ByteView signature_data);
 Verified verify_document(const Certificate& cert, const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed);
 
-// The same with `verifier` built once from cert.key.rsa by the caller, for many signatures by
-// one key (the package gate): building an RSA key and verifier per signature is waste.
-Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+// The same with `verifier` built once from cert.key.material by the caller, for many signatures by
+// one key (the package gate): building a key and verifier per signature is waste.
+Verified verify_document(const Certificate& cert, const Verifier& verifier,
                          const Signature& signature,
                          const std::function<void(DocumentHasher&)>& feed);
 
 // The same with a hasher the caller has fed already, in the same pass as another hash (the
 // package gate reads each package once for its md5 and its signature). It must have been made
 // for the signature's hash and type; Error(bad_signature) otherwise.
-Verified verify_document(const Certificate& cert, const RsaVerifier& verifier,
+Verified verify_document(const Certificate& cert, const Verifier& verifier,
                          const Signature& signature, DocumentHasher&& fed);
 
 // Convenience forms.

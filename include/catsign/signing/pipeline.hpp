@@ -48,7 +48,14 @@ class DocumentSigner {
   virtual openpgp::Signature sign_document(openpgp::DocumentHasher&& hasher,
                                            const openpgp::SignOptions& options) = 0;
   virtual openpgp::Fingerprint fingerprint() const = 0;
+  // The hash this key signs with unless asked otherwise (SHA-384 for P-384, key_material.hpp).
+  virtual HashAlgorithm default_hash() const = 0;
 };
+
+// The hash for one job signed by all of `signers`: the longest of their defaults, so it is
+// long enough for every key (docs/DESIGN.md "What a signature carries").
+HashAlgorithm hash_for(std::span<DocumentSigner* const> signers);
+inline HashAlgorithm hash_for(DocumentSigner& signer) { return signer.default_hash(); }
 
 // Adapts an OpenPgpKey (a token key bound to its certificate) to the pipeline.
 class KeySigner final : public DocumentSigner {
@@ -58,6 +65,7 @@ class KeySigner final : public DocumentSigner {
     return key_.sign_document(std::move(hasher), options);
   }
   openpgp::Fingerprint fingerprint() const override { return key_.fingerprint(); }
+  HashAlgorithm default_hash() const override { return key_.default_hash(); }
 
  private:
   openpgp::OpenPgpKey& key_;

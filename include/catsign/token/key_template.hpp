@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The attributes of the key pairs catsign generates, as one typed template: keygen builds
-// C_GenerateKeyPair's templates from it, and reads the same list back from the new private
-// key, so what is asked for and what is checked can't drift apart (PKCS#11 v2.40 §4.9).
+// The attributes of the key pairs catsign generates, as one typed template per key type:
+// keygen builds C_GenerateKeyPair's templates from it, and reads the same lists back from the
+// new key pair, so what is asked for and what is checked can't drift apart (PKCS#11 v2.40
+// §4.9, §2.1.4 RSA, §2.3.3 EC; PKCS#11 v3.0 §2.3.5 Edwards curves).
 #pragma once
 
 #include <p11-kit/pkcs11.h>
@@ -10,6 +11,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include "catsign/key_material.hpp"
 
 namespace catsign::token {
 
@@ -26,12 +29,50 @@ std::span<const BoolAttribute> sign_only_private_key() noexcept;
 // The public key: on the token, readable, verifies only.
 std::span<const BoolAttribute> verify_only_public_key() noexcept;
 
-// CK_ATTRIBUTEs for a template; the values point at static storage.
+// One attribute of a template, with its value as the token stores it (a CK_BBOOL, a CK_ULONG
+// in host order, or a byte string such as DER EC parameters).
+struct TemplateAttribute {
+  enum class Kind { boolean, ulong, bytes };
+  Kind kind;
+  CK_ATTRIBUTE_TYPE type;
+  const char* name;   // "CKA_EC_PARAMS"
+  Bytes value;
+  std::string shown;  // "false", "CKK_EC", "P-256", for messages
+  // Read back but not asked for: what the token sets itself at generation and refuses in a
+  // template (CKR_ATTRIBUTE_READ_ONLY), such as an EC private key's CKA_EC_PARAMS, which it
+  // copies from the public half (PKCS#11 v2.40 §2.3.4, footnote 4 of its table).
+  bool read_back_only = false;
+};
+
+// Everything keygen asks of a token for one key type.
+struct KeyPairTemplate {
+  KeySpec spec;
+  CK_MECHANISM_TYPE mechanism;  // CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN, CKM_EC_EDWARDS_KEY_PAIR_GEN
+  std::vector<TemplateAttribute> public_key;
+  std::vector<TemplateAttribute> private_key;
+};
+
+// The explicit sign-only template for `spec`: the sign-only and verify-only lists above, the
+// key type (CKA_KEY_TYPE), and RSA: CKA_MODULUS_BITS and e = 65537 on the public half; EC and
+// Ed25519: CKA_EC_PARAMS (the curve's DER OID) on both halves.
+KeyPairTemplate key_pair_template(const KeySpec& spec);
+
+// The DER EC parameters (a namedCurve OID, RFC 5480 §2.1.1.1) of a curve, and the curve of DER
+// parameters a token reports (Ed25519 also as the PrintableString "edwards25519", PKCS#11 v3.0
+// §2.3.5), or nullopt.
+Bytes ec_params_der(KeyAlgorithm curve);
+std::optional<KeyAlgorithm> curve_from_ec_params(ByteView der);
+
+// CK_ATTRIBUTEs for a template; the values point into `attributes`, which must outlive them.
+// The read_back_only attributes are left out.
 std::vector<CK_ATTRIBUTE> to_template(std::span<const BoolAttribute> attributes);
+std::vector<CK_ATTRIBUTE> to_template(std::vector<TemplateAttribute>& attributes);
 
 // The first attribute that `object` does not hold with the wanted value (or does not report),
 // as "CKA_DECRYPT=false", or nullopt when all of them hold.
 std::optional<std::string> first_unmet(Pkcs11Session& session, CK_OBJECT_HANDLE object,
                                        std::span<const BoolAttribute> attributes);
+std::optional<std::string> first_unmet(Pkcs11Session& session, CK_OBJECT_HANDLE object,
+                                       const std::vector<TemplateAttribute>& attributes);
 
 }  // namespace catsign::token

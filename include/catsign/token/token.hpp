@@ -19,6 +19,7 @@
 
 #include "catsign/signer.hpp"
 #include "catsign/token/key_lookup.hpp"
+#include "catsign/token/key_record.hpp"
 #include "catsign/token/login_policy.hpp"
 #include "catsign/token/pkcs11_module.hpp"
 #include "catsign/token/pkcs11_uri.hpp"
@@ -66,7 +67,7 @@ class Token {
   // The Signer for the key the URI names (object label and/or id), found after login. It is
   // owned by this Token and valid until the Token is destroyed. Throws when the URI names no
   // key, when no key or more than one matches (listing the keys seen), when the key is not
-  // RSA, or when it has CKA_ALWAYS_AUTHENTICATE (it would want the PIN for every signature).
+  // RSA, ECDSA (P-256, P-384) or Ed25519, or when it has CKA_ALWAYS_AUTHENTICATE (it would want the PIN for every signature).
   Signer& signer();
   // The same for another key on this token (e.g. the package key beside the catalog key).
   // Refuses a URI that names another token.
@@ -78,13 +79,26 @@ class Token {
   // login; every one must be destroyed before this Token.
   std::unique_ptr<Signer> open_session_signer(const Pkcs11Uri& key_uri);
 
-  // Generates an RSA key pair ON the token with C_GenerateKeyPair and an explicit template:
-  // the private key signs and does nothing else, is sensitive, never extractable, private and
-  // persistent; both halves share `label` and a fresh random CKA_ID; e = 65537. Requires login.
-  // bits: 2048, 3072 or 4096. An existing object with that label is never overwritten.
-  // The template is checked by reading the private key's attributes back; a token that
-  // ignored it gets the pair destroyed and an error.
-  RsaPublicKey generate_key(const std::string& label, unsigned bits);
+  // Generates a key pair ON the token with C_GenerateKeyPair and the explicit template of its
+  // type (key_template.hpp): the private key signs and does nothing else, is sensitive, never
+  // extractable, private and persistent; both halves share `label` and a fresh random CKA_ID.
+  // Requires login. An existing object with that label is never overwritten. The template is
+  // checked by reading both halves' attributes back; a token that ignored any of it gets the
+  // pair destroyed and an error. Then the key record (key_record.hpp) with `created` and
+  // `expiration` is written beside it; if that fails, the pair is destroyed too.
+  PublicKeyMaterial generate_key(const std::string& label, const KeySpec& spec, std::uint32_t created,
+                                 std::uint32_t expiration = 0);
+  // RSA of `bits` (2048, 3072, 4096), created now.
+  PublicKeyMaterial generate_key(const std::string& label, unsigned bits);
+
+  // Every private key with what `catsign keys` shows of it. Requires login.
+  std::vector<KeyDetails> key_details();
+  // The label and CKA_ID of the one key `uri` names (as signer() finds it). Requires login.
+  KeyInfo key_info(const Pkcs11Uri& uri);
+  // The key record of the key labelled `label` with CKA_ID `id`, or nullopt. Requires login.
+  std::optional<KeyRecord> key_record(const std::string& label, ByteView id);
+  // Creates or replaces that record. Requires login.
+  void write_key_record(const std::string& label, const KeyRecord& record);
 
  private:
   struct State;  // the module, the slot, the login session, the session pool, the signers
