@@ -31,7 +31,7 @@ int run_export(const ExportOptions& o) {
   if (kc.uid.empty())
     throw Error(Errc::usage, "[keys." + kc.name + "] in " + config.path.string() +
                                  " needs uid = \"Name <email>\": export rebuilds the certificate with that user ID");
-  SigningSession session(config, kc, o.pin_fd, /*for_keygen=*/true);  // the certificate may be lost
+  SigningSession session(config, kc, o.pin_fd, SessionPurpose::rebuild_certificate);  // the certificate may be lost
   token::Token& token = session.token();
   const token::KeyInfo info = token.key_info(token::Pkcs11Uri::parse(kc.uri));
   const std::optional<token::KeyRecord> record = token.key_record(info.label, info.id);

@@ -36,7 +36,7 @@ int run_extend(const ExtendOptions& o) {
   const auto now = static_cast<std::uint64_t>(std::time(nullptr));
   const std::uint32_t expiration = *expiration_for(cert.key.creation_time, now, o.expires);
 
-  SigningSession session(config, kc, o.pin_fd);
+  SigningSession session(config, kc, o.pin_fd, SessionPurpose::extend_key);
   openpgp::OpenPgpKey key(session.token().signer(), cert.key);  // refuses the wrong token or certificate
   // The earlier self-signatures stay: signatures made before now are judged by them.
   std::vector<UserIdToCertify> uids;

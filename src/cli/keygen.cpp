@@ -56,7 +56,7 @@ int run_keygen(const KeygenOptions& o) {
   const auto created = static_cast<std::uint32_t>(std::time(nullptr));
   const std::uint32_t expiration = expiration_for(created, created, o.expires).value_or(0);
 
-  SigningSession session(config, kc, o.pin_fd, /*for_keygen=*/true);
+  SigningSession session(config, kc, o.pin_fd, SessionPurpose::make_key);
   if (session.token().has_private_key(*uri.object_label))
     throw Error(Errc::refused, "token '" + session.token().identity().label + "' already holds a key labelled '" +
                                    *uri.object_label + "': catsign never overwrites a key; choose a new label");

@@ -65,7 +65,7 @@ int run_keys(const KeysOptions& o) {
     throw Error(Errc::usage, config.path.string() + " configures no [keys.NAME]: its uri names the token to list");
   // Any configured key names the token: catsign keeps its keys on one token (token.hpp).
   const KeyConfig& kc = config.keys.begin()->second;
-  SigningSession session(config, kc, o.pin_fd, /*for_keygen=*/true);  // the certificate may be lost
+  SigningSession session(config, kc, o.pin_fd, SessionPurpose::list_keys);  // the certificate may be lost
   token::Token& token = session.token();
   std::printf("token '%s' (serial %s)\n", token.identity().label.c_str(), token.identity().serial.c_str());
   std::printf("%-20s %-32s %-11s %-40s %-12s %-9s %s\n", "LABEL", "ID", "TYPE", "FINGERPRINT", "CONFIGURED",

@@ -13,14 +13,26 @@ namespace catsign::cli {
 
 namespace {
 
-token::Token open_and_login(const Config& config, const KeyConfig& key, std::optional<int> pin_fd, bool for_keygen) {
-  if (!for_keygen) require_certificate(config, key);
+const char* purpose_text(SessionPurpose purpose) {
+  switch (purpose) {
+    case SessionPurpose::sign: return "to sign with it";
+    case SessionPurpose::extend_key: return "to extend its expiry";
+    case SessionPurpose::make_key: return "to make the key on it";
+    case SessionPurpose::rebuild_certificate: return "to rebuild its certificate";
+    case SessionPurpose::list_keys: return "to list its keys";
+  }
+  return "to use it";
+}
+
+token::Token open_and_login(const Config& config, const KeyConfig& key, std::optional<int> pin_fd,
+                            SessionPurpose purpose) {
+  if (purpose == SessionPurpose::sign || purpose == SessionPurpose::extend_key) require_certificate(config, key);
   token::disable_core_dumps();
   token::Token t = token::Token::open(config.token.module, key.uri);
   token::PinState state = t.pin_state();
   SecureString pin;
   if (!state.protected_path) {
-    PinRequest request = pin_request_for(key, for_keygen ? "to make the key on it" : "to sign with it");
+    PinRequest request = pin_request_for(key, purpose_text(purpose));
     request.token = t.identity().label;
     pin = ask_pin(config, request, pin_fd);
   } else if (!pin_fd) {
@@ -32,8 +44,9 @@ token::Token open_and_login(const Config& config, const KeyConfig& key, std::opt
 
 }  // namespace
 
-SigningSession::SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd, bool for_keygen)
-    : key_config_(key), token_(open_and_login(config, key, pin_fd, for_keygen)) {}
+SigningSession::SigningSession(const Config& config, const KeyConfig& key, std::optional<int> pin_fd,
+                               SessionPurpose purpose)
+    : key_config_(key), token_(open_and_login(config, key, pin_fd, purpose)) {}
 
 openpgp::OpenPgpKey& SigningSession::key() {
   if (!key_) {

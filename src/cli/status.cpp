@@ -12,6 +12,7 @@
 #include "catsign/cli/command.hpp"
 #include "catsign/config.hpp"
 #include "catsign/daemon/client.hpp"
+#include "catsign/daemon/metrics.hpp"
 #include "catsign/util/duration.hpp"
 
 namespace catsign::cli {
@@ -92,6 +93,24 @@ int run_check(const StatusOptions& o) {
                perfdata);
   }
   if (!token) return say(kCritical, "unlocked, but the token is absent: a person must check it", perfdata);
+  // A key's own expiry (its certificate's key expiration time) stops signing as surely as the
+  // unlock window does, but no unlock mends it: catsign extend does.
+  auto key_left = s.find("key_expires_in_s");
+  const std::string key_name = s.value("key_expiring", "");
+  if (key_left != s.end() && key_left->is_number()) {
+    const long long k = key_left->get<long long>();
+    perfdata += " key_expires_in_s=" + std::to_string(k) + "s;" + std::to_string(warn) + ":;1:";
+    if (k <= 0)
+      return say(kCritical,
+                 "key '" + key_name + "' has expired, catsignd signs nothing with it: run catsign extend --key " +
+                     key_name + " --expires DURATION",
+                 perfdata);
+    if (k <= warn)
+      return say(kWarning,
+                 "key '" + key_name + "' expires in " + format_duration(std::chrono::seconds(k)) +
+                     ": run catsign extend --key " + key_name + " --expires DURATION before then",
+                 perfdata);
+  }
   std::string text = "unlocked, " + format_duration(std::chrono::seconds(left)) + " left";
   if (left <= warn)
     return say(kWarning,
@@ -117,41 +136,7 @@ int run_prometheus(const StatusOptions& o) {
     std::fflush(stdout);
     throw;
   }
-  const nlohmann::json& s = f.status;
-  metric("catsign_up", "gauge", "Whether catsignd answered the status request (1) or not (0).");
-  std::printf("catsign_up 1\n");
-  metric("catsign_unlocked", "gauge", "Whether catsignd is unlocked and can sign (1) or locked (0).");
-  std::printf("catsign_unlocked %d\n", s.value("state", "") == "unlocked" ? 1 : 0);
-  metric("catsign_unlock_expires_in_seconds", "gauge", "Seconds until the unlock window ends; 0 when locked.");
-  std::printf("catsign_unlock_expires_in_seconds %lld\n", number(s, "expires_in_s"));
-  metric("catsign_unlock_warn_before_seconds", "gauge",
-         "The daemon's warn_before: alert when catsign_unlock_expires_in_seconds falls below it.");
-  std::printf("catsign_unlock_warn_before_seconds %lld\n", number(s, "warn_before_s"));
-  metric("catsign_token_present", "gauge", "Whether the token is open and logged in (1) or not (0).");
-  std::printf("catsign_token_present %d\n", s.value("token_present", false) ? 1 : 0);
-  metric("catsign_signatures_total", "counter",
-         "Signature requests (SIGN, SIGNPKG) answered since catsignd started, by result: ok, or the refusal's code.");
-  if (auto by = s.find("signatures_by_result"); by != s.end() && by->is_object()) {
-    for (const auto& [result, n] : by->items()) {
-      // Label values are reply codes; escape as the format asks anyway (\\, \", \n).
-      std::string label;
-      for (char c : result) {
-        if (c == '\\' || c == '"') label += '\\';
-        if (c == '\n') {
-          label += "\\n";
-          continue;
-        }
-        label += c;
-      }
-      std::printf("catsign_signatures_total{result=\"%s\"} %llu\n", label.c_str(),
-                  n.is_number_unsigned() ? n.get<unsigned long long>() : 0ULL);
-    }
-  } else {
-    std::printf("catsign_signatures_total{result=\"ok\"} %lld\n", number(s, "signatures"));
-  }
-  metric("catsign_last_signature_timestamp_seconds", "gauge",
-         "Unix time of the last signature made; 0 when none since catsignd started.");
-  std::printf("catsign_last_signature_timestamp_seconds %lld\n", number(s, "last_signature_time"));
+  std::fputs(daemon::prometheus_exposition(f.status).c_str(), stdout);
   return 0;
 }
 
@@ -199,8 +184,9 @@ void register_status(CLI::App& app, Context& ctx) {
   CLI::Option* json = cmd->add_flag("--json", o->json, "print the daemon's status object as JSON");
   CLI::Option* check = cmd->add_flag(
       "--check", o->check,
-      "one line for Nagios/Icinga (monitoring-plugins format, perfdata expires_in_s); exit 0 OK, 1 WARNING (less than "
-      "warn_before left), 2 CRITICAL (locked or token absent), 3 UNKNOWN (daemon unreachable)");
+      "one line for Nagios/Icinga (monitoring-plugins format, perfdata expires_in_s and key_expires_in_s); exit 0 OK, 1 "
+      "WARNING (less than warn_before left of the unlock window or of a key), 2 CRITICAL (locked, token absent or a key "
+      "expired), 3 UNKNOWN (daemon unreachable)");
   CLI::Option* prom = cmd->add_flag("--prometheus", o->prometheus,
                                     "print the Prometheus text exposition, e.g. for node-exporter's textfile collector");
   json->excludes(check)->excludes(prom);

@@ -54,6 +54,12 @@ std::string prometheus_exposition(const nlohmann::json& s) {
   } else {
     sample("catsign_signatures_total{result=\"ok\"}", number(s, "signatures"));
   }
+  if (auto k = s.find("key_expires_in_s"); k != s.end() && k->is_number()) {
+    metric("catsign_key_expires_in_seconds", "gauge",
+           "Seconds until the configured key that expires first does (negative once it has); absent when none "
+           "expires.");
+    sample("catsign_key_expires_in_seconds", k->get<long long>());
+  }
   metric("catsign_last_signature_timestamp_seconds", "gauge",
          "Unix time of the last signature made; 0 when none since catsignd started.");
   sample("catsign_last_signature_timestamp_seconds", number(s, "last_signature_time"));
