@@ -54,7 +54,9 @@ struct CatalogsConfig {
   std::vector<std::string> releases;
   std::vector<std::string> arches;
   std::vector<std::string> osrels;
-  std::string key;  // empty: the only key
+  // The keys every catalog is signed with, one signature each (key rotation: old and new);
+  // empty: the only key.
+  std::vector<std::string> keys;
   std::string resign_form = "cleartext";
   bool require_package_signatures = false;
   std::filesystem::path package_keyring;
@@ -64,7 +66,7 @@ struct CatalogsConfig {
 struct PackagesConfig {
   std::filesystem::path root;
   std::vector<std::string> suffixes{".pkg.gz", ".pkg"};
-  std::string key;
+  std::vector<std::string> keys;  // one signature per key, like [catalogs] key
 };
 
 // The three index formats a named repository can hold, told apart by the file its path template
@@ -114,11 +116,18 @@ struct Config {
   std::filesystem::path spool_dir;
   std::filesystem::path audit_log = "/var/lib/catsign/audit.jsonl";
 
-  // The key a command uses: `name` when given; else the only key; else [catalogs] key.
-  // Error(usage) says which names exist when none fits.
+  // The key a command uses: `name` when given; else the only key; else the first of
+  // [catalogs] key. Error(usage) says which names exist when none fits.
   const KeyConfig& key(const std::optional<std::string>& name) const;
-  // The key a repository's indexes are signed with: its own key, else the catalog key.
-  const KeyConfig& repository_key(const RepositoryConfig& repository) const;
+  // The keys a repository's indexes are signed with, one signature each: its own key, else
+  // the catalog keys ([catalogs] key, several while a key is rotated, or the only key).
+  std::vector<const KeyConfig*> repository_keys(const RepositoryConfig& repository) const;
+
+  // The keys a command signs with, one signature each: `names` when given (--key a --key b);
+  // else `configured` ([catalogs] key or [packages] key); else the only key, else the first of
+  // [catalogs] key. Every name must be a [keys.NAME] section; Error(usage) otherwise.
+  std::vector<const KeyConfig*> signing_keys(const std::vector<std::string>& names,
+                                             const std::vector<std::string>& configured) const;
 };
 
 // The command that makes `key` on the token, for messages: "catsign keygen --config F --key K ...".

@@ -249,7 +249,7 @@ void run_gate(Target& t, const Config& config, const catalog::Root& root,
   }
 }
 
-void sign_target(Target& t, const Config& config, signing::DocumentSigner& key) {
+void sign_target(Target& t, const Config& config, const std::vector<signing::DocumentSigner*>& keys) {
   struct stat now {};
   if (::stat(t.real.c_str(), &now) != 0 || !unchanged(t.st, now))
     throw Error(Errc::refused, t.real.string() + " changed since it was read (checked); run again");
@@ -270,7 +270,7 @@ void sign_target(Target& t, const Config& config, signing::DocumentSigner& key) 
       [&](FileWriter& w) {
         signing::Job job(form, options, w);
         job.update(as_bytes(text));
-        job.sign(key);
+        job.sign(keys);
       },
       mode);
 }
@@ -284,7 +284,8 @@ int run_resign(const ResignOptions& o) {
     return resign_repository(config, o.repository, o.pin_fd);
   }
   const std::vector<catalog::Tuple> tuples = chosen_tuples(o, config);
-  const KeyConfig& key_config = config.key(std::nullopt);
+  // Every [catalogs] key signs (old and new while a key is rotated), as in the daemon.
+  const std::vector<const KeyConfig*> key_configs = config.signing_keys({}, config.catalogs.keys);
   const bool gate = config.catalogs.require_package_signatures && !o.skip_package_check;
 
   std::vector<openpgp::Certificate> keyring;
@@ -314,9 +315,9 @@ int run_resign(const ResignOptions& o) {
   for (const Target& t : targets) to_sign += t.outcome == Outcome::pending;
   std::string fingerprint;
   if (to_sign > 0) {
-    SigningSession session(config, key_config, o.pin_fd);
-    signing::KeySigner key(session.key());
-    fingerprint = openpgp::format_fingerprint(key.fingerprint());
+    SigningSession session(config, key_configs, o.pin_fd);
+    const std::vector<signing::DocumentSigner*> keys = session.signers();
+    fingerprint = session.describe_keys();
     bool token_failed = false;
     for (Target& t : targets) {
       if (t.outcome != Outcome::pending) continue;
@@ -326,7 +327,7 @@ int run_resign(const ResignOptions& o) {
         continue;
       }
       try {
-        sign_target(t, config, key);
+        sign_target(t, config, keys);
         t.outcome = Outcome::resigned;
       } catch (const Error& e) {
         t.outcome = Outcome::failed;
@@ -358,7 +359,7 @@ int run_resign(const ResignOptions& o) {
   }
   std::printf("%zu catalog%s re-signed, %zu refused by the package gate, %zu failed", resigned, resigned == 1 ? "" : "s",
               refused, failed);
-  if (!fingerprint.empty()) std::printf("; key %s (%s)", fingerprint.c_str(), key_config.name.c_str());
+  if (!fingerprint.empty()) std::printf("; key%s %s", key_configs.size() == 1 ? "" : "s", fingerprint.c_str());
   if (!gate)
     std::printf("; package gate %s", o.skip_package_check ? "skipped (--skip-package-check)"
                                                            : "off (require_package_signatures = false)");

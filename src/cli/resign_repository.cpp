@@ -113,19 +113,19 @@ void check_listed(Index& index, const catalog::Root& root) {
 
 // One signature of the index's text, read in step one, written atomically through the one
 // signing pipeline (docs/DESIGN.md "The path of one signature").
-void write_signature(const fs::path& path, signing::Form form, signing::DocumentSigner& key,
+void write_signature(const fs::path& path, signing::Form form, const std::vector<signing::DocumentSigner*>& keys,
                      const openpgp::SignOptions& options, const std::string& text, mode_t mode) {
   write_file_atomically(
       path,
       [&](FileWriter& w) {
         signing::Job job(form, options, w);
         job.update(as_bytes(text));
-        job.sign(key);
+        job.sign(keys);
       },
       mode);
 }
 
-void sign_index(Index& index, signing::DocumentSigner& key) {
+void sign_index(Index& index, const std::vector<signing::DocumentSigner*>& keys) {
   struct stat now {};
   if (::stat(index.real.c_str(), &now) != 0 || !unchanged(index.st, now))
     throw Error(Errc::refused, index.real.string() + " changed since it was read; run again");
@@ -148,7 +148,7 @@ void sign_index(Index& index, signing::DocumentSigner& key) {
       break;
   }
   for (const auto& [name, form] : outputs) {
-    write_signature(index.dir / name, form, key, options, index.text, mode);
+    write_signature(index.dir / name, form, keys, options, index.text, mode);
     index.written.push_back(name);
   }
 }
@@ -171,7 +171,7 @@ int resign_repository(const Config& config, const std::string& name, std::option
                                  "): nothing was signed");
   }
   const RepositoryConfig& repo = it->second;
-  const KeyConfig& key_config = config.repository_key(repo);
+  const std::vector<const KeyConfig*> key_configs = config.repository_keys(repo);
   const catalog::Root root(repo.root, "repository");
   std::vector<std::string> absent;
   std::vector<std::pair<std::string, std::string>> failures;
@@ -186,9 +186,9 @@ int resign_repository(const Config& config, const std::string& name, std::option
   for (const Index& index : indexes) to_sign += index.outcome == Outcome::pending;
   std::string fingerprint;
   if (to_sign > 0) {
-    SigningSession session(config, key_config, pin_fd);
-    signing::KeySigner key(session.key());
-    fingerprint = openpgp::format_fingerprint(key.fingerprint());
+    SigningSession session(config, key_configs, pin_fd);
+    const std::vector<signing::DocumentSigner*> keys = session.signers();
+    fingerprint = session.describe_keys();
     bool token_failed = false;
     for (Index& index : indexes) {
       if (index.outcome != Outcome::pending) continue;
@@ -198,7 +198,7 @@ int resign_repository(const Config& config, const std::string& name, std::option
         continue;
       }
       try {
-        sign_index(index, key);
+        sign_index(index, keys);
         index.outcome = Outcome::signed_;
       } catch (const Error& e) {
         index.outcome = Outcome::failed;
@@ -228,7 +228,7 @@ int resign_repository(const Config& config, const std::string& name, std::option
   }
   std::printf("%zu %s index%s signed, %zu refused by the listed-files check, %zu failed, %zu absent", signed_count,
               repository_format_name(repo.format), signed_count == 1 ? "" : "es", refused, failed, absent.size());
-  if (!fingerprint.empty()) std::printf("; key %s (%s)", fingerprint.c_str(), key_config.name.c_str());
+  if (!fingerprint.empty()) std::printf("; key%s %s", key_configs.size() == 1 ? "" : "s", fingerprint.c_str());
   if (!repo.verify_listed_files && repo.format != RepositoryFormat::pacman)
     std::printf("; listed files not checked (verify_listed_files = false)");
   std::printf("\n");

@@ -16,7 +16,7 @@ namespace {
 
 struct SignCommandOptions {
   std::string config = kDefaultConfigPath;
-  std::optional<std::string> key;
+  std::vector<std::string> keys;  // --key a --key b: one signature each
   bool clearsign = false;
   bool binary = false;
   std::string hash;  // empty: the key's own (SHA-384 for P-384, else SHA-256)
@@ -36,14 +36,14 @@ std::filesystem::path output_for(const SignCommandOptions& o, const std::string&
 
 // A file of any size is read once, in chunks; a cleartext copy streams into the new file as
 // it is read, so memory stays bounded either way.
-void sign_one(signing::DocumentSigner& key, signing::Form form, const openpgp::SignOptions& options,
+void sign_one(const std::vector<signing::DocumentSigner*>& keys, signing::Form form, const openpgp::SignOptions& options,
               const std::string& file, const std::filesystem::path& out) {
   std::uint64_t size = 0;
   UniqueFd fd = open_for_reading(file, &size);
   write_file_atomically(out, [&](FileWriter& w) {
     signing::Job job(form, options, w);
     job.read({fd.get(), file, signing::kUnlimited, size});
-    job.sign(key);
+    job.sign(keys);
   });
 }
 
@@ -60,13 +60,14 @@ int run_sign(const SignCommandOptions& o) {
                   f + " is not a readable regular file: nothing was signed");
   }
   Config config = load_config(o.config);
-  SigningSession session(config, config.key(o.key), o.pin_fd);
-  signing::KeySigner key(session.key());
+  // No --key: [catalogs] key (one signature per listed key), else the only key.
+  SigningSession session(config, config.signing_keys(o.keys, config.catalogs.keys), o.pin_fd);
+  std::vector<signing::DocumentSigner*> keys = session.signers();
   openpgp::SignOptions options;
   options.hash = o.hash.empty() ? session.key().default_hash() : *hash_from_option(o.hash);
   for (const std::string& f : o.files) {
     std::filesystem::path out = output_for(o, f);
-    sign_one(key, form_of(o), options, f, out);
+    sign_one(keys, form_of(o), options, f, out);
     std::printf("signed %s -> %s\n", f.c_str(), out.c_str());
   }
   return 0;
@@ -81,7 +82,12 @@ void register_sign(CLI::App& app, Context& ctx) {
       "Sign files on the token without the daemon (emergency re-signing). Writes FILE.asc (armored detached) by "
       "default, FILE.sig with --binary, FILE.signed with --clearsign. One PIN entry signs all FILEs.");
   cmd->add_option("--config", o->config, "configuration file")->capture_default_str();
-  cmd->add_option("--key", o->key, "key name in the config; default: the only key, or [catalogs] key");
+  cmd->add_option("--key", o->keys,
+                  "key name in the config; repeat it (--key old --key new) for one signature per key; default: "
+                  "[catalogs] key, else the only key")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->take_all();
   cmd->add_flag("--clearsign", o->clearsign, "write a cleartext-signed copy (what pkgutil needs for a catalog)");
   cmd->add_flag("--binary", o->binary, "write a binary detached signature instead of an armored one");
   cmd->add_option("--hash", o->hash,

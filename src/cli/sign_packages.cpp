@@ -24,7 +24,7 @@ namespace {
 
 struct SignPackagesOptions {
   std::string config = kDefaultConfigPath;
-  std::optional<std::string> key;
+  std::vector<std::string> keys;
   std::optional<int> pin_fd;
   std::vector<std::string> files;
 };
@@ -54,9 +54,8 @@ std::string refusal(const Config& config, const std::string& file) {
 
 int run_sign_packages(const SignPackagesOptions& o) {
   Config config = load_config(o.config);
-  std::optional<std::string> key_name = o.key;
-  if (!key_name && !config.packages.key.empty()) key_name = config.packages.key;
-  const KeyConfig& key_config = config.key(key_name);
+  // No --key: [packages] key (one signature per listed key), else the only key.
+  const std::vector<const KeyConfig*> key_configs = config.signing_keys(o.keys, config.packages.keys);
 
   // Every input is checked before the PIN is asked for.
   std::vector<std::string> refused;
@@ -69,11 +68,10 @@ int run_sign_packages(const SignPackagesOptions& o) {
     throw Error(Errc::usage, refused.front() + more + ": nothing was signed");
   }
 
-  SigningSession session(config, key_config, o.pin_fd);
-  openpgp::OpenPgpKey& key = session.key();
-  signing::KeySigner signer(key);
-  openpgp::SignOptions options;  // the key's hash, now, no notations
-  options.hash = key.default_hash();
+  SigningSession session(config, key_configs, o.pin_fd);
+  const std::vector<signing::DocumentSigner*> signers = session.signers();
+  openpgp::SignOptions options;  // the keys' hash, now, no notations
+  options.hash = signing::hash_for(signers);
   TerminalProgress progress;
   const std::size_t total = o.files.size();
   std::size_t done = 0;
@@ -85,7 +83,7 @@ int run_sign_packages(const SignPackagesOptions& o) {
       write_file_atomically(f + signing::suffix_for(form), [&](FileWriter& w) {
         signing::Job job(form, options, w);
         job.read({fd.get(), f, signing::kUnlimited, size});
-        job.sign(signer);
+        job.sign(signers);
       });
     } catch (const Error& e) {
       progress.clear();
@@ -96,8 +94,8 @@ int run_sign_packages(const SignPackagesOptions& o) {
     progress.show("signed", done, total);
   }
   progress.clear();
-  std::printf("signed %zu package%s with key %s (%s)\n", done, done == 1 ? "" : "s",
-              openpgp::format_fingerprint(key.fingerprint()).c_str(), key_config.name.c_str());
+  std::printf("signed %zu package%s with key%s %s\n", done, done == 1 ? "" : "s", signers.size() == 1 ? "" : "s",
+              session.describe_keys().c_str());
   return 0;
 }
 
@@ -111,7 +109,12 @@ void register_sign_packages(CLI::App& app, Context& ctx) {
       "atomically. One PIN entry signs all FILEs; every FILE is checked (present, regular, a [packages] suffix) "
       "before the PIN is asked for.");
   cmd->add_option("--config", o->config, "configuration file")->capture_default_str();
-  cmd->add_option("--key", o->key, "key name in the config; default: [packages] key, else the only key, or [catalogs] key");
+  cmd->add_option("--key", o->keys,
+                  "key name in the config; repeat it for one signature per key; default: [packages] key, else the "
+                  "only key, or the first [catalogs] key")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->take_all();
   cmd->add_option("--pin-fd", o->pin_fd, "read the user PIN from this file descriptor instead of the terminal");
   cmd->add_option("FILE", o->files, "packages to sign")->required();
   cmd->callback([o, &ctx] { ctx.exit_code = run_sign_packages(*o); });

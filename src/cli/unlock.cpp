@@ -30,8 +30,8 @@ int run_unlock(const UnlockOptions& o) {
   if (o.pin_pad) {
     std::fprintf(stderr, "catsign: enter the PIN on the token's PIN pad\n");
   } else {
-    const KeyConfig& key =
-        config.key(config.catalogs.key.empty() ? std::nullopt : std::optional<std::string>(config.catalogs.key));
+    // The first catalog key names the token the PIN is for (every key lives on that token).
+    const KeyConfig& key = *config.signing_keys({}, config.catalogs.keys).front();
     pin = ask_pin(config,
                   pin_request_for(key, "to unlock catsignd for " + format_duration(config.daemon.unlock_window)),
                   o.pin_fd);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// catsign verify: detached (SIG DATA) or cleartext (SIG alone) signatures against one
-// certificate; optionally the catalog the signature was made for, and its age.
+// catsign verify: detached (SIG DATA) or cleartext (SIG alone) signatures against the given
+// certificates; optionally the catalog the signature was made for, and its age. A file signed
+// by several keys (key rotation) has each signature named with its verdict: good, bad, or
+// unknown (by a key no --cert holds). It passes when one is good and none is bad; with --all,
+// only when every one is good.
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -10,6 +13,7 @@
 #include "catsign/openpgp/signing.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/verify.hpp"
+#include "catsign/openpgp/verify_each.hpp"
 #include "catsign/util/duration.hpp"
 #include "catsign/util/file.hpp"
 
@@ -18,7 +22,8 @@ namespace catsign::cli {
 namespace {
 
 struct VerifyOptions {
-  std::string cert;
+  std::vector<std::string> certs;
+  bool all = false;
   std::string expect_catalog;
   std::string max_age;
   std::string signature;
@@ -95,33 +100,81 @@ std::string signed_file_guess(const std::string& sig) {
   return "FILE";
 }
 
+std::string uid_of(const openpgp::Certificate& cert) {
+  return cert.user_ids.empty() ? std::string() : " \"" + cert.user_ids.front().user_id + "\"";
+}
+
 int run_verify(const VerifyOptions& o) {
-  openpgp::Certificate cert = openpgp::read_certificate_file(o.cert);
-  openpgp::Verified v;
+  std::vector<openpgp::Certificate> certs;
+  for (const std::string& path : o.certs) certs.push_back(openpgp::read_certificate_file(path));
+  std::vector<openpgp::SignatureReport> reports;
   try {
     if (!o.data.empty()) {
-      openpgp::Signature sig = openpgp::read_document_signature(read_file(o.signature, 1 << 20));
-      v = openpgp::verify_document(cert, sig, [&](openpgp::DocumentHasher& h) {
+      std::vector<openpgp::Signature> sigs = openpgp::read_document_signatures(read_file(o.signature, 1 << 20));
+      reports = openpgp::verify_each(certs, sigs, [&](openpgp::DocumentHasher& h) {
         read_file_chunks(o.data, [&](ByteView chunk) { h.update(chunk); });
       });
     } else {
       Bytes message = read_file(o.signature, kMaxSignedMessage);
       if (is_detached_signature(message))
         throw Error(Errc::usage, "this is a detached signature: give the signed file after it, e.g. catsign verify "
-                                 "--cert " + o.cert + " " + o.signature + " " + signed_file_guess(o.signature));
-      v = openpgp::verify_cleartext(
-          cert, std::string_view(reinterpret_cast<const char*>(message.data()), message.size()));
+                                 "--cert " + o.certs.front() + " " + o.signature + " " + signed_file_guess(o.signature));
+      reports = openpgp::verify_cleartext_each(
+          certs, std::string_view(reinterpret_cast<const char*>(message.data()), message.size()));
     }
-    check_policy(o, v);
   } catch (const Error& e) {
     if (e.code() == Errc::io) throw;
     throw Error(e.code(), o.signature + ": " + e.what());
   }
-  std::string uid = cert.user_ids.empty() ? std::string() : " \"" + cert.user_ids.front().user_id + "\"";
-  std::printf("good signature from %s%s, made %s", openpgp::format_fingerprint(v.signer).c_str(), uid.c_str(),
-              utc(v.creation_time).c_str());
-  for (const openpgp::Notation& n : v.notations) std::printf(", %s=%s", n.name.c_str(), n.value.c_str());
-  std::printf("\n");
+  // A good signature that breaks the caller's policy (another catalog, too old) is bad here.
+  for (openpgp::SignatureReport& r : reports) {
+    if (r.verdict != openpgp::Verdict::good) continue;
+    try {
+      check_policy(o, *r.verified);
+    } catch (const Error& e) {
+      r.verdict = openpgp::Verdict::bad;
+      r.reason = e.what();
+    }
+  }
+  std::size_t good = 0, bad = 0, unknown = 0;
+  const openpgp::SignatureReport* first_bad = nullptr;
+  std::string unknown_issuers;
+  for (const openpgp::SignatureReport& r : reports) {
+    switch (r.verdict) {
+      case openpgp::Verdict::good: {
+        ++good;
+        std::printf("good signature from %s%s, made %s", r.issuer.c_str(), uid_of(*r.cert).c_str(),
+                    utc(r.verified->creation_time).c_str());
+        for (const openpgp::Notation& n : r.verified->notations) std::printf(", %s=%s", n.name.c_str(), n.value.c_str());
+        std::printf("\n");
+        break;
+      }
+      case openpgp::Verdict::bad:
+        ++bad;
+        if (!first_bad) first_bad = &r;
+        std::printf("bad signature from %s%s: %s\n", r.issuer.c_str(), uid_of(*r.cert).c_str(),
+                    r.reason.starts_with("BAD signature: ") ? r.reason.c_str() + 15 : r.reason.c_str());
+        break;
+      case openpgp::Verdict::unknown:
+        ++unknown;
+        unknown_issuers += (unknown_issuers.empty() ? "" : ", ") + r.issuer;
+        std::printf("unknown signature from %s: no --cert given for that key\n", r.issuer.c_str());
+        break;
+    }
+  }
+  std::fflush(stdout);
+  if (first_bad)
+    throw Error(Errc::bad_signature, o.signature + ": " + first_bad->reason +
+                                         (reports.size() > 1 ? " (" + std::to_string(bad) + " of " +
+                                                                   std::to_string(reports.size()) + " signatures bad)"
+                                                             : ""));
+  if (good == 0)
+    throw Error(Errc::bad_signature, o.signature + ": no signature by a given certificate (signed by " +
+                                         unknown_issuers + "): give the signer's certificate with --cert");
+  if (o.all && unknown > 0)
+    throw Error(Errc::bad_signature, o.signature + ": --all: " + std::to_string(unknown) + " of " +
+                                         std::to_string(reports.size()) + " signatures by keys no --cert holds (" +
+                                         unknown_issuers + ")");
   return 0;
 }
 
@@ -131,9 +184,18 @@ void register_verify(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<VerifyOptions>();
   CLI::App* cmd = app.add_subcommand(
       "verify",
-      "Verify a detached signature (SIG DATA) or a cleartext-signed file (SIG). Exit 0 only when the signature is "
-      "good and meets --expect-catalog and --max-age.");
-  cmd->add_option("--cert", o->cert, "the signer's OpenPGP certificate (armored or binary)")->required();
+      "Verify a detached signature (SIG DATA) or a cleartext-signed file (SIG), naming each signature it carries "
+      "(good, bad, unknown). Exit 0 only when one signature by a --cert is good and meets --expect-catalog and "
+      "--max-age, none is bad, and with --all every one is good.");
+  cmd->add_option("--cert", o->certs,
+                  "a signer's OpenPGP certificate (armored or binary); repeat it for files signed by several keys")
+      ->required()
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->take_all();
+  cmd->add_flag("--all", o->all,
+                "require every signature to be good (by default one good signature by a --cert is enough, and "
+                "signatures by other keys are named but allowed)");
   cmd->add_option("--expect-catalog", o->expect_catalog,
                   "require the signature to be made for this catalog, e.g. unstable/i386/5.10");
   cmd->add_option("--max-age", o->max_age, "require the signature to be at most this old, e.g. 8d or 12h");

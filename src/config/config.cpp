@@ -111,6 +111,36 @@ class Reader {
     }
   }
 
+  // A key name or a list of them (`key = "a"` or `key = ["a", "b"]`): each names a [keys.NAME]
+  // section, none twice, and a list is never empty.
+  void key_names(const toml::table& t, const std::string& section, const std::map<std::string, KeyConfig>& keys,
+                 std::vector<std::string>& out) const {
+    const toml::node* n = t.get("key");
+    if (!n) return;
+    const std::string what = "[" + section + "] key";
+    const std::string form = " must be a key name or a list of them, such as key = \"catalog-2026\" or "
+                             "key = [\"catalog-2026\", \"catalog-2027\"]";
+    std::vector<const toml::node*> names;
+    if (n->is_string()) {
+      names.push_back(n);
+    } else if (n->is_array()) {
+      for (const toml::node& e : *n->as_array()) names.push_back(&e);
+      if (names.empty()) fail(n, what + " is an empty list: name at least one [keys.NAME] section");
+    } else {
+      fail(n, what + form);
+    }
+    out.clear();
+    for (const toml::node* e : names) {
+      if (!e->is_string()) fail(e, what + form);
+      std::string name = e->as_string()->get();
+      if (name.empty()) fail(e, what + " names an empty key: use the NAME of a [keys.NAME] section");
+      if (!keys.count(name)) fail(e, what + " = \"" + name + "\" names no [keys." + name + "] section");
+      for (const std::string& seen : out)
+        if (seen == name) fail(e, what + " names \"" + name + "\" twice: each key signs once");
+      out.push_back(std::move(name));
+    }
+  }
+
   template <typename Id>
   void ids(const toml::table& t, const std::string& section, const std::string& key, std::vector<Id>& out) const {
     if (const toml::node* n = t.get(key)) {
@@ -263,8 +293,9 @@ const char* repository_format_name(RepositoryFormat format) noexcept {
   return "apt";
 }
 
-const KeyConfig& Config::repository_key(const RepositoryConfig& repository) const {
-  return key(repository.key.empty() ? std::nullopt : std::optional<std::string>(repository.key));
+std::vector<const KeyConfig*> Config::repository_keys(const RepositoryConfig& repository) const {
+  if (!repository.key.empty()) return {&key(repository.key)};
+  return signing_keys({}, catalogs.keys);
 }
 
 std::string keygen_command(const Config& config, const KeyConfig& key) {
@@ -292,8 +323,22 @@ const KeyConfig& Config::key(const std::optional<std::string>& name) const {
     return it->second;
   }
   if (keys.size() == 1) return keys.begin()->second;
-  if (!catalogs.key.empty()) return key(catalogs.key);
+  if (!catalogs.keys.empty()) return key(catalogs.keys.front());
   throw Error(Errc::usage, path.string() + " has several keys (" + names() + "): choose one with --key");
+}
+
+std::vector<const KeyConfig*> Config::signing_keys(const std::vector<std::string>& names,
+                                                   const std::vector<std::string>& configured) const {
+  const std::vector<std::string>& chosen = !names.empty() ? names : configured;
+  std::vector<const KeyConfig*> out;
+  for (const std::string& name : chosen) {
+    const KeyConfig* k = &key(name);
+    for (const KeyConfig* seen : out)
+      if (seen == k) throw Error(Errc::usage, "key '" + name + "' is named twice: each key signs once");
+    out.push_back(k);
+  }
+  if (out.empty()) out.push_back(&key(std::nullopt));
+  return out;
 }
 
 Config parse_config(std::string_view text, const std::filesystem::path& path) {
@@ -392,23 +437,19 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
     r.strings(*t, "catalogs", "releases", c.catalogs.releases);
     r.strings(*t, "catalogs", "arches", c.catalogs.arches);
     r.strings(*t, "catalogs", "osrels", c.catalogs.osrels);
-    r.string(*t, "catalogs", "key", c.catalogs.key);
+    r.key_names(*t, "catalogs", c.keys, c.catalogs.keys);
     r.string(*t, "catalogs", "resign_form", c.catalogs.resign_form);
     if (c.catalogs.resign_form != "cleartext" && c.catalogs.resign_form != "detached")
       r.fail(t->get("resign_form"), "[catalogs] resign_form must be \"cleartext\" or \"detached\"");
     r.boolean(*t, "catalogs", "require_package_signatures", c.catalogs.require_package_signatures);
     r.path(*t, "catalogs", "package_keyring", c.catalogs.package_keyring);
     r.integer(*t, "catalogs", "max_size", c.catalogs.max_size, 1, std::int64_t{1} << 40);
-    if (!c.catalogs.key.empty() && !c.keys.count(c.catalogs.key))
-      r.fail(t->get("key"), "[catalogs] key = \"" + c.catalogs.key + "\" names no [keys." + c.catalogs.key + "] section");
   }
   if (const toml::table* t = r.table(root, "packages")) {
     r.only(*t, "packages", {"root", "suffixes", "key"});
     r.path(*t, "packages", "root", c.packages.root);
     r.strings(*t, "packages", "suffixes", c.packages.suffixes);
-    r.string(*t, "packages", "key", c.packages.key);
-    if (!c.packages.key.empty() && !c.keys.count(c.packages.key))
-      r.fail(t->get("key"), "[packages] key = \"" + c.packages.key + "\" names no [keys." + c.packages.key + "] section");
+    r.key_names(*t, "packages", c.keys, c.packages.keys);
   }
   if (const toml::table* t = r.table(root, "repositories")) {
     for (const auto& [name, node] : *t) read_repository(r, node, std::string(name.str()), c);

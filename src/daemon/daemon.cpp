@@ -261,7 +261,10 @@ int run_daemon(int argc, char** argv) {
     const auto initial = std::make_shared<const Config>(load_config(config_path));
     const Config& config = *initial;
     LiveConfig live(initial);
+    // Every catalog key (several while a key is rotated), the package keys and the repository
+    // keys live on one token and are unlocked together.
     std::vector<const KeyConfig*> keys = keys_in_use(config);
+    const std::size_t catalog_key_count = config.signing_keys({}, config.catalogs.keys).size();
     const KeyConfig& catalog_key = *keys.front();
     KeyHolder key(config, catalog_key, std::vector<const KeyConfig*>(keys.begin() + 1, keys.end()));
     std::error_code ec;
@@ -338,9 +341,9 @@ int run_daemon(int argc, char** argv) {
           },
           reload);
     });
-    audit.append({{"event", "start"}, {"key", openpgp::format_fingerprint(key.fingerprint())}, {"result", "ok"}});
-    spdlog::info("ready, locked: key {} ({}), sign socket {}, admin socket {}",
-                 openpgp::format_fingerprint(key.fingerprint()), key.key_config().name, config.daemon.socket.string(),
+    audit.append({{"event", "start"}, {"key", service.catalog_fingerprints()}, {"result", "ok"}});
+    spdlog::info("ready, locked: catalog key{} {}, sign socket {}, admin socket {}",
+                 catalog_keys.size() == 1 ? "" : "s", service.catalog_keys_described(), config.daemon.socket.string(),
                  config.daemon.admin_socket.string());
     notify_ready("locked: a person must run catsign unlock");
     if (spool) spool->start();

@@ -187,7 +187,7 @@ KeyHolder::KeyHolder(const Config& config, const KeyConfig& key, std::vector<con
 
 KeyHolder::~KeyHolder() = default;
 
-void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
+std::vector<std::string> KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
   std::lock_guard one_at_a_time(unlock_mutex_);
   {
     std::lock_guard lock(mutex_);
@@ -215,12 +215,19 @@ void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
   // holder locks: no thread and no session is set up per signature.
   const std::size_t sessions = config_.token.sessions;
   u->sessions.resize(sessions);
+  std::vector<std::string> warnings;
   for (Unlocked::Session& session : u->sessions) {
     for (const KeyConfig* k : keys_) {
       try {
-        session.signers.push_back(u->token.open_session_signer(token::Pkcs11Uri::parse(k->uri)));
+        const token::Pkcs11Uri uri = token::Pkcs11Uri::parse(k->uri);
+        session.signers.push_back(u->token.open_session_signer(uri));
         session.keys[k->name] =
             std::make_unique<openpgp::OpenPgpKey>(*session.signers.back(), certificates_.at(k->name).key);
+        if (&session == &u->sessions.front())
+          for (const std::string& w : u->token.key_warnings(uri)) {
+            spdlog::warn("key '{}': {}", k->name, w);
+            warnings.push_back("key '" + k->name + "': " + w);
+          }
       } catch (const Error& e) {
         // A key the daemon can't use is a refusal of this unlock, whatever the token said.
         throw Error(e.code() == Errc::token_gone || e.code() == Errc::token ? e.code() : Errc::refused,
@@ -235,6 +242,7 @@ void KeyHolder::unlock(const SecureString& pin, std::chrono::seconds window) {
   state_.since = Clock::now();
   state_.expires = state_.since + window;
   state_.locked_reason.clear();
+  return warnings;
 }
 
 bool KeyHolder::lock(const std::string& reason) {

@@ -10,9 +10,11 @@ std::vector<const KeyConfig*> keys_in_use(const Config& config) {
   auto add = [&](const KeyConfig* k) {
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
   };
-  add(&config.key(config.catalogs.key.empty() ? std::nullopt : std::optional<std::string>(config.catalogs.key)));
-  if (!config.packages.key.empty()) add(&config.key(config.packages.key));
-  for (const auto& [name, repository] : config.repositories) add(&config.repository_key(repository));
+  for (const KeyConfig* k : config.signing_keys({}, config.catalogs.keys)) add(k);
+  if (!config.packages.keys.empty())
+    for (const KeyConfig* k : config.signing_keys({}, config.packages.keys)) add(k);
+  for (const auto& [name, repository] : config.repositories)
+    for (const KeyConfig* k : config.repository_keys(repository)) add(k);
   return keys;
 }
 

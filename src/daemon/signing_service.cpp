@@ -45,7 +45,8 @@ void require_requested_hash(const std::string& what, const Bytes& digest, const 
 }  // namespace
 
 SigningService::Settings::Settings(std::shared_ptr<const Config> c)
-    : config(std::move(c)), root(config->catalogs.root) {
+    : config(std::move(c)), root(config->catalogs.root), package_keys(config->packages.keys) {
+  for (const KeyConfig* k : config->signing_keys({}, config->catalogs.keys)) catalog_keys.push_back(k->name);
   for (const auto& [name, repository] : config->repositories)
     repository_roots.emplace(name, std::make_unique<catalog::Root>(repository.root, "repository"));
   if (!config->packages.root.empty()) packages_root = std::make_unique<catalog::Root>(config->packages.root, "package");
@@ -63,7 +64,13 @@ SigningService::Settings::Settings(std::shared_ptr<const Config> c)
 }
 
 SigningService::SigningService(std::shared_ptr<const Config> config, KeyHolder& catalog_key, AuditLog& audit)
-    : key_(catalog_key), audit_(audit), settings_(std::make_shared<const Settings>(std::move(config))) {}
+    : key_(catalog_key), audit_(audit), settings_(std::make_shared<const Settings>(std::move(config))) {
+  // Every catalog key must be there: a catalog must never go out with one signature fewer than
+  // configured. (A package key without a certificate turns package signing off instead.)
+  const Config& c = *settings_->config;
+  for (const std::string& name : settings_->catalog_keys)
+    if (!key_.has_key(name)) require_certificate(c, c.key(name));
+}
 
 void SigningService::reconfigure(std::shared_ptr<const Config> next) {
   // Everything that can fail happens before the swap.
@@ -152,15 +159,17 @@ KeyHolder::WhileSigning SigningService::audit_while_signing(nlohmann::json& reco
     // The key and the digest say what is signed before the token signs it (for RSA PKCS#1
     // v1.5 and Ed25519 they even fix the signature's bytes; see openpgp::PreparedSignature), so
     // this record goes to disk while the token works: the fsync no longer waits behind the
-    // token. The "sign" record after it
-    // adds the signature's own SHA-256.
+    // token. The "sign" record after it adds the signature's own SHA-256. With several keys
+    // each has its own "signing" record, and the "sign" record lists their digests in key
+    // order, comma-separated like its "key".
     nlohmann::json signing = record;
     signing["request"] = record["event"];
     signing["event"] = "signing";
     signing["key"] = openpgp::format_fingerprint(key_.fingerprint(key));
     signing["signed_digest"] = to_hex(prepared.digest);
     audit_.append(std::move(signing));
-    record["signed_digest"] = to_hex(prepared.digest);
+    auto seen = record.find("signed_digest");
+    record["signed_digest"] = (seen != record.end() ? seen->get<std::string>() + "," : std::string()) + to_hex(prepared.digest);
   };
 }
 
@@ -195,13 +204,13 @@ void SigningService::require_unlocked() {
 signing::Facts SigningService::sign_package_file(const Settings& s, const Request& request,
                                                  signing::StringWriter& out, nlohmann::json& record) {
   const Config& config = *s.config;
-  if (!s.packages_root || config.packages.key.empty())
+  if (!s.packages_root || s.package_keys.empty())
     throw Error(Errc::refused, "package signing is not configured: set [packages] root and key");
-  if (!key_.has_key(config.packages.key))
-    throw Error(Errc::refused, "package signing is off: the package key '" + config.packages.key +
-                                   "' has no certificate yet; make it with `" +
-                                   keygen_command(config, config.key(config.packages.key)) +
-                                   "`, then restart catsignd");
+  for (const std::string& name : s.package_keys)
+    if (!key_.has_key(name))
+      throw Error(Errc::refused, "package signing is off: the package key '" + name +
+                                     "' has no certificate yet; make it with `" +
+                                     keygen_command(config, config.key(name)) + "`, then restart catsignd");
   const std::string& path = request.target;
   bool suffix_ok = false;
   for (const std::string& suffix : config.packages.suffixes)
@@ -216,14 +225,14 @@ signing::Facts SigningService::sign_package_file(const Settings& s, const Reques
     throw Error(e.code() == Errc::malformed ? Errc::bad_request : Errc::unknown_target, e.what());
   }
   require_unlocked();
-  HeldKeySigner signer(key_, config.packages.key, audit_while_signing(record, config.packages.key));
+  HeldKeySigners signers = held_signers(s.package_keys, record);
   openpgp::SignOptions options;
-  options.hash = signing::hash_for(signer);
+  options.hash = signing::hash_for(signers.each);
   signing::Job job(request.form, options, out);
   job.read({file.fd.get(), path, kMaxPackageSize, file.size});
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("package " + path, job.source_sha256(), request);
-  return job.sign(signer);
+  return job.sign(signers.each);
 }
 
 void SigningService::check_gate(const Settings& s, const std::string& catalog_text, const std::string& tuple,
@@ -292,10 +301,12 @@ signing::Facts SigningService::sign_index(const Settings& s, const Request& requ
     throw Error(Errc::unknown_target, e.what());
   }
   require_unlocked();
-  const std::string& key = config.repository_key(repo).name;
-  HeldKeySigner signer(key_, key, audit_while_signing(record, key));
+  // A repository without a key of its own is signed like the catalogs: by every catalog key.
+  std::vector<std::string> keys;
+  for (const KeyConfig* k : config.repository_keys(repo)) keys.push_back(k->name);
+  HeldKeySigners signers = held_signers(keys, record);
   openpgp::SignOptions options;
-  options.hash = signing::hash_for(signer);
+  options.hash = signing::hash_for(signers.each);
   options.notations.push_back({openpgp::kCatalogNotation, index.name, true});
   signing::Job job(request.form, options, out);
   // With verify_listed_files, the index's text is kept from the same single read for the check.
@@ -306,7 +317,7 @@ signing::Facts SigningService::sign_index(const Settings& s, const Request& requ
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("index " + index.name, job.source_sha256(), request);
   if (repo.verify_listed_files) check_listed_files(s, index, text, record);
-  return job.sign(signer);
+  return job.sign(signers.each);
 }
 
 signing::Facts SigningService::sign_catalog(const Settings& s, const Request& request, signing::StringWriter& out,
@@ -327,9 +338,9 @@ signing::Facts SigningService::sign_catalog(const Settings& s, const Request& re
     throw Error(Errc::unknown_target, e.what());
   }
   require_unlocked();
-  HeldKeySigner signer(key_, "", audit_while_signing(record, ""));
+  HeldKeySigners signers = held_signers(s.catalog_keys, record);
   openpgp::SignOptions options;
-  options.hash = signing::hash_for(signer);
+  options.hash = signing::hash_for(signers.each);
   options.notations.push_back({openpgp::kCatalogNotation, tuple.str(), true});
   signing::Job job(request.form, options, out);
   // With the gate on, the catalog's text is kept from the same single read for the check.
@@ -342,11 +353,35 @@ signing::Facts SigningService::sign_catalog(const Settings& s, const Request& re
   record["file_sha256"] = to_hex(job.source_sha256());
   require_requested_hash("catalog " + tuple.str(), job.source_sha256(), request);
   if (gate) check_gate(s, text, tuple.str(), record);
-  return job.sign(signer);
+  return job.sign(signers.each);
+}
+
+SigningService::HeldKeySigners SigningService::held_signers(const std::vector<std::string>& keys,
+                                                            nlohmann::json& record) {
+  HeldKeySigners out;
+  for (const std::string& name : keys)
+    out.held.push_back(std::make_unique<HeldKeySigner>(key_, name, audit_while_signing(record, name)));
+  for (const auto& signer : out.held) out.each.push_back(signer.get());
+  return out;
+}
+
+std::string SigningService::catalog_fingerprints() const {
+  std::string out;
+  for (const std::string& name : settings()->catalog_keys)
+    out += (out.empty() ? "" : ",") + openpgp::format_fingerprint(key_.fingerprint(name));
+  return out;
+}
+
+std::string SigningService::catalog_keys_described() const {
+  std::string out;
+  for (const std::string& name : settings()->catalog_keys)
+    out += (out.empty() ? "" : ", ") + openpgp::format_fingerprint(key_.fingerprint(name)) + " (" + name + ")";
+  return out;
 }
 
 std::string SigningService::status() const {
-  const Config& config = *settings()->config;
+  const auto st = settings();
+  const Config& config = *st->config;
   LockState s = key_.state();
   auto now = Clock::now();
   long long left = s.unlocked ? std::chrono::duration_cast<std::chrono::seconds>(s.expires - now).count() : 0;
@@ -356,7 +391,7 @@ std::string SigningService::status() const {
       {"expires_in_s", left},
       {"locked_reason", s.unlocked ? "" : s.locked_reason},
       {"since", std::chrono::duration_cast<std::chrono::seconds>(s.since.time_since_epoch()).count()},
-      {"key_fingerprint", openpgp::format_fingerprint(key_.fingerprint())},
+      {"key_fingerprint", openpgp::format_fingerprint(key_.fingerprint(st->catalog_keys.front()))},
       {"token_present", s.unlocked},
       {"signatures", signatures_.load()},
       {"sessions", config.token.sessions},
@@ -372,6 +407,10 @@ std::string SigningService::status() const {
   } else {
     j["key_expires_in_s"] = nullptr;
   }
+  // Every catalog key, in signing order (several while a key is rotated).
+  j["key_fingerprints"] = nlohmann::json::array();
+  for (const std::string& name : st->catalog_keys)
+    j["key_fingerprints"].push_back(openpgp::format_fingerprint(key_.fingerprint(name)));
   {
     std::lock_guard lock(results_mutex_);
     j["signatures_by_result"] = nlohmann::json::object();
@@ -392,11 +431,14 @@ Outcome SigningService::unlock(const SecureString& pin, const Peer& peer) {
   nlohmann::json record = {{"event", "unlock"}, {"peer", peer_json(peer)}};
   Outcome outcome;
   try {
-    key_.unlock(pin, config.daemon.unlock_window);
+    std::vector<std::string> warnings = key_.unlock(pin, config.daemon.unlock_window);
     record["result"] = "ok";
     record["window_s"] = config.daemon.unlock_window.count();
-    record["key"] = openpgp::format_fingerprint(key_.fingerprint());
-    outcome = Outcome::done("unlocked for " + format_duration(config.daemon.unlock_window) + "\n");
+    record["key"] = catalog_fingerprints();
+    std::string reply = "unlocked for " + format_duration(config.daemon.unlock_window) + "\n";
+    if (!warnings.empty()) record["warnings"] = warnings;
+    for (const std::string& w : warnings) reply += "warning: " + w + "\n";
+    outcome = Outcome::done(std::move(reply));
     spdlog::info("unlocked by uid {} for {}", peer.uid, format_duration(config.daemon.unlock_window));
   } catch (const Error& e) {
     outcome = refuse(e, record);

@@ -230,6 +230,11 @@ std::unique_ptr<Signer> Token::open_session_signer(const Pkcs11Uri& key_uri) {
                                             find_signing_key(*st.login_session, key_uri, st.label()), st.label());
 }
 
+const std::vector<std::string>& Token::key_warnings(const Pkcs11Uri& uri) {
+  signer(uri);
+  return state_->signers.at(uri.text)->key().warnings;
+}
+
 PublicKeyMaterial Token::generate_key(const std::string& label, unsigned bits) {
   return generate_key(label, KeySpec{KeyAlgorithm::rsa, bits}, static_cast<std::uint32_t>(std::time(nullptr)));
 }

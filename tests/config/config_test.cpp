@@ -94,6 +94,73 @@ certificate = "b.asc"
   }
 }
 
+const char* kTwoCatalogKeys = R"(
+[keys.catalog-2026]
+uri = "pkcs11:object=catalog-2026"
+certificate = "catalog-2026.asc"
+[keys.catalog-2027]
+uri = "pkcs11:object=catalog-2027"
+certificate = "catalog-2027.asc"
+[keys.packages-2026]
+uri = "pkcs11:object=packages-2026"
+certificate = "packages-2026.asc"
+)";
+
+std::vector<std::string> names_of(const std::vector<const KeyConfig*>& keys) {
+  std::vector<std::string> out;
+  for (const KeyConfig* k : keys) out.push_back(k->name);
+  return out;
+}
+
+TEST(Config, KeyListsForRotation) {
+  Config c = parse_config(std::string(kTwoCatalogKeys) +
+                              "[catalogs]\nkey = [\"catalog-2026\", \"catalog-2027\"]\n"
+                              "[packages]\nkey = [\"packages-2026\"]\n",
+                          "/etc/catsign/catsign.toml");
+  EXPECT_EQ(c.catalogs.keys, (std::vector<std::string>{"catalog-2026", "catalog-2027"}));
+  EXPECT_EQ(c.packages.keys, (std::vector<std::string>{"packages-2026"}));
+  // The order is the configuration's: the signatures come out in it.
+  EXPECT_EQ(names_of(c.signing_keys({}, c.catalogs.keys)), (std::vector<std::string>{"catalog-2026", "catalog-2027"}));
+  EXPECT_EQ(names_of(c.signing_keys({"catalog-2027", "catalog-2026"}, c.catalogs.keys)),
+            (std::vector<std::string>{"catalog-2027", "catalog-2026"}));
+  EXPECT_EQ(names_of(c.signing_keys({}, c.packages.keys)), (std::vector<std::string>{"packages-2026"}));
+  // One key a command must choose (keygen) is the first of the list.
+  EXPECT_EQ(c.key(std::nullopt).name, "catalog-2026");
+  // A plain string stays valid.
+  Config one = parse_config(std::string(kTwoCatalogKeys) + "[catalogs]\nkey = \"catalog-2027\"\n", "/x/c.toml");
+  EXPECT_EQ(one.catalogs.keys, (std::vector<std::string>{"catalog-2027"}));
+  EXPECT_EQ(names_of(one.signing_keys({}, one.catalogs.keys)), (std::vector<std::string>{"catalog-2027"}));
+  // Nothing configured and several keys: the command must say which.
+  Config none = parse_config(kTwoCatalogKeys, "/x/c.toml");
+  EXPECT_THROW(none.signing_keys({}, none.catalogs.keys), Error);
+  try {
+    c.signing_keys({"catalog-2026", "nope"}, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::usage);
+    EXPECT_NE(std::string(e.what()).find("no key 'nope'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(c.signing_keys({"catalog-2026", "catalog-2026"}, {}), Error);
+}
+
+TEST(Config, RefusesBadKeyLists) {
+  const std::string keys = kTwoCatalogKeys;
+  auto e = [&](const std::string& tail) { return error_of(keys + tail); };
+  EXPECT_NE(e("[catalogs]\nkey = []\n").find("empty list"), std::string::npos);
+  EXPECT_NE(e("[catalogs]\nkey = [\"catalog-2026\", 7]\n").find("list of them"), std::string::npos);
+  EXPECT_NE(e("[catalogs]\nkey = 7\n").find("list of them"), std::string::npos);
+  EXPECT_NE(e("[catalogs]\nkey = [[\"catalog-2026\"]]\n").find("list of them"), std::string::npos);
+  EXPECT_NE(e("[catalogs]\nkey = [\"catalog-2026\", \"catalog-2026\"]\n").find("twice"), std::string::npos);
+  EXPECT_NE(e("[catalogs]\nkey = [\"catalog-2026\", \"catalog-2028\"]\n").find("[keys.catalog-2028]"),
+            std::string::npos);
+  EXPECT_NE(e("[catalogs]\nkey = [\"\"]\n").find("empty key"), std::string::npos);
+  EXPECT_NE(e("[packages]\nkey = [\"packages-2027\"]\n").find("[packages] key"), std::string::npos);
+  EXPECT_NE(e("[packages]\nkey = []\n").find("empty list"), std::string::npos);
+  // The line of the bad entry is named.
+  std::string where = e("[catalogs]\nkey = [\n  \"catalog-2026\",\n  \"catalog-2029\",\n]\n");
+  EXPECT_NE(where.find("catsign.toml:14"), std::string::npos) << where;
+}
+
 TEST(Config, RefusesUnknownSettingsWithTheLine) {
   std::string e = error_of("[daemon]\nunlock_windw = \"7d\"\n");
   EXPECT_NE(e.find("catsign.toml:2"), std::string::npos) << e;

@@ -62,7 +62,8 @@ arch = ["x86_64"]
   EXPECT_EQ(d.parts, (std::vector<std::string>{"suite"}));
   EXPECT_EQ(d.values.at("suite"), (std::vector<std::string>{"bookworm", "trixie"}));
   EXPECT_TRUE(d.verify_listed_files);
-  EXPECT_EQ(c.repository_key(d).name, "apt");
+  ASSERT_EQ(c.repository_keys(d).size(), 1u);
+  EXPECT_EQ(c.repository_keys(d).front()->name, "apt");
 
   const RepositoryConfig& el = c.repositories.at("el");
   EXPECT_EQ(el.format, RepositoryFormat::rpm);
@@ -71,7 +72,8 @@ arch = ["x86_64"]
   EXPECT_EQ(el.parts, (std::vector<std::string>{"release", "arch"}));
   EXPECT_FALSE(el.verify_listed_files);
   EXPECT_EQ(el.max_size, 1048576u);
-  EXPECT_EQ(c.repository_key(el).name, "catalog");  // [catalogs] key
+  ASSERT_EQ(c.repository_keys(el).size(), 1u);
+  EXPECT_EQ(c.repository_keys(el).front()->name, "catalog");  // [catalogs] key
 
   const RepositoryConfig& a = c.repositories.at("arch");
   EXPECT_EQ(a.format, RepositoryFormat::pacman);

@@ -64,7 +64,8 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
                  (options_.admin_uids.empty() ? "" : "\nadmin_uids = " + options_.admin_uids) +
                  (options_.expiry_command.empty() ? "" : "\nexpiry_command = '" + options_.expiry_command + "'") +
                  "\n\n[catalogs]\nroot = \"mirror\"\nreleases = [\"unstable\", \"testing\", \"dublin\", \"kiel\"]\n"
-                 "arches = [\"sparc\", \"i386\"]\nosrels = [\"5.9\", \"5.10\", \"5.11\"]\nkey = \"catalog\"\n" +
+                 "arches = [\"sparc\", \"i386\"]\nosrels = [\"5.9\", \"5.10\", \"5.11\"]\n" +
+                 (options_.second_catalog_key ? "key = [\"catalog\", \"catalog-next\"]\n" : "key = \"catalog\"\n") +
                  (options_.max_size == 0 ? "" : "max_size = " + std::to_string(options_.max_size) + "\n") +
                  (options_.require_package_signatures
                       ? "require_package_signatures = true\npackage_keyring = \"keys/package.asc\"\n"
@@ -73,6 +74,10 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
                       ? "\n[keys.package]\nuri = \"pkcs11:token=catsign;object=package-test\"\n"
                         "certificate = \"keys/package.asc\"\nrevocation = \"keys/package.rev.asc\"\n\n"
                         "[packages]\nroot = \"mirror\"\nkey = \"package\"\n"
+                      : "") +
+                 (options_.second_catalog_key
+                      ? "\n[keys.catalog-next]\nuri = \"pkcs11:token=catsign;object=catalog-next\"\n"
+                        "certificate = \"keys/catalog-next.asc\"\nrevocation = \"keys/catalog-next.rev.asc\"\n"
                       : "") +
                  "\n[audit]\nlog = \"state/audit.jsonl\"\n" + options_.extra_config);
   if (options_.example_config) {
@@ -104,6 +109,11 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
     k = catsign({"keygen", "--config", config().string(), "--key", "package", "--algo", options_.algo, "--uid",
                  "Package Test <packages@example.org>", "--pin-fd", "3"}, &pin);
     if (k.exit_code != 0) throw std::runtime_error("catsign keygen (package) failed: " + k.err);
+  }
+  if (options_.second_catalog_key) {
+    k = catsign({"keygen", "--config", config().string(), "--key", "catalog-next", "--bits", "2048", "--uid",
+                 "Catalog Next <catalog-next@example.org>", "--pin-fd", "3"}, &pin);
+    if (k.exit_code != 0) throw std::runtime_error("catsign keygen (catalog-next) failed: " + k.err);
   }
   if (!options_.module.empty()) {
     // The token and key were made through SoftHSM; the daemon loads the module asked for.

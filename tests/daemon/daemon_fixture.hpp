@@ -47,6 +47,9 @@ struct DaemonOptions {
   std::string algo = "rsa2048";
   std::string key_expires{};
   std::string expiry_command{};  // [daemon] expiry_command; empty: not written
+  // A second catalog key, "catalog-next" (keys/catalog-next.asc), on the same token:
+  // [catalogs] key = ["catalog", "catalog-next"], so each catalog gets two signatures.
+  bool second_catalog_key = false;
 };
 
 // A parsed reply: "OK <n>\n<payload>" or "ERR <CODE> <message>\n". `code` is "OK" for OK.
@@ -81,6 +84,7 @@ class DaemonFixture {
   std::filesystem::path config() const { return dir() / "catsign.toml"; }
   std::filesystem::path cert() const { return dir() / "keys/catalog.asc"; }
   std::filesystem::path package_cert() const { return dir() / "keys/package.asc"; }
+  std::filesystem::path next_cert() const { return dir() / "keys/catalog-next.asc"; }
   std::filesystem::path audit_log() const { return dir() / "state/audit.jsonl"; }
   std::filesystem::path sign_socket() const { return dir() / "run/sign.sock"; }
   std::filesystem::path admin_socket() const { return dir() / "run/admin.sock"; }

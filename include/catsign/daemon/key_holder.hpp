@@ -45,8 +45,9 @@ class KeyHolder {
   // each with a worker thread of its own that signs on it until the holder locks. Throws the domain error: refused (already
   // unlocked, a key that wants the PIN for every signature), pin_policy (PIN locked or on its
   // final try: never spent automatically), wrong_pin (one try spent), busy (a signature still
-  // stuck on the token), token or token_gone. On any failure nothing stays open.
-  void unlock(const SecureString& pin, std::chrono::seconds window);
+  // stuck on the token), token or token_gone. On any failure nothing stays open. Returns what
+  // the person should hear about the keys (one that can also decrypt), also logged.
+  std::vector<std::string> unlock(const SecureString& pin, std::chrono::seconds window);
 
   // Locks now. In-flight signatures finish on their own reference; the token is logged out and
   // the module finalised when the last of them lets go. Returns false when it was already

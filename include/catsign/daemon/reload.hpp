@@ -12,8 +12,8 @@
 
 namespace catsign::daemon {
 
-// The keys the daemon unlocks: the catalog key first, then the package key and every
-// repository's key, each once.
+// The keys the daemon unlocks: the catalog keys first (several while a key is rotated), then
+// the package keys and every repository's keys, each once.
 std::vector<const KeyConfig*> keys_in_use(const Config& config);
 
 // Why `next` can't replace `current` in a running daemon, in one line that says what to do,

@@ -62,6 +62,11 @@ class SigningService {
   // Locks when the window has ended; audits it. Returns true when it did.
   bool expire_if_due();
 
+  // The catalog keys' fingerprints joined by commas, as audit records name them, and
+  // "FPR (name), FPR (name)" for the log.
+  std::string catalog_fingerprints() const;
+  std::string catalog_keys_described() const;
+
   // Any refusal before a request is parsed (denied peer, malformed line) is audited too.
   void audit_refusal(const Peer& peer, const Error& e, const std::string& request);
 
@@ -74,6 +79,11 @@ class SigningService {
     std::unique_ptr<catalog::Root> packages_root;                             // when [packages] root is set
     std::map<std::string, std::unique_ptr<catalog::Root>> repository_roots;  // by [repositories.NAME]
     std::vector<openpgp::Certificate> keyring;                                // when the gate is on
+    // The keys every catalog and every package is signed with, one signature each, by their
+    // [keys.NAME] names: [catalogs] key (several while a key is rotated, else the only key)
+    // and [packages] key.
+    std::vector<std::string> catalog_keys;
+    std::vector<std::string> package_keys;
   };
   std::shared_ptr<const Settings> settings() const;
 
@@ -104,6 +114,14 @@ class SigningService {
   // Writes and fsyncs the "signing" record (the request's facts, the key, the digest the token
   // signs) while the token signs; notes the digest in `record`.
   KeyHolder::WhileSigning audit_while_signing(nlohmann::json& record, const std::string& key);
+
+  // One signer per key, in order (the catalog keys: several while a key is rotated), each
+  // writing its own "signing" record into the audit log while the token signs.
+  struct HeldKeySigners {
+    std::vector<std::unique_ptr<HeldKeySigner>> held;
+    std::vector<signing::DocumentSigner*> each;
+  };
+  HeldKeySigners held_signers(const std::vector<std::string>& keys, nlohmann::json& record);
 
   KeyHolder& key_;
   AuditLog& audit_;

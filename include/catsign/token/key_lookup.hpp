@@ -30,6 +30,10 @@ struct FoundKey {
   std::string label;
   Bytes id;
   PublicKeyMaterial public_key;
+  // What an operator should hear about the key before trusting it with signatures: a key that
+  // can also decrypt or unwrap (made by another tool) turns every decryption oracle on the
+  // token into a signing one (docs/DESIGN.md "Key template").
+  std::vector<std::string> warnings;
 };
 
 // The public half of the private key `key`: RSA n and e (from the private object, or the

@@ -72,6 +72,9 @@ class Token {
   // The same for another key on this token (e.g. the package key beside the catalog key).
   // Refuses a URI that names another token.
   Signer& signer(const Pkcs11Uri& key_uri);
+  // What an operator should hear about that key before trusting it (it can also decrypt);
+  // finds the key like signer() does.
+  const std::vector<std::string>& key_warnings(const Pkcs11Uri& key_uri);
 
   // A Signer with a PKCS#11 session of its own, opened now and kept for its life (reopened
   // only after a failed call), for one thread at a time: a daemon worker signs on it and never
