@@ -3,6 +3,8 @@
 // certificate written atomically to the paths the config names.
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <system_error>
 
 #include "catsign/cli/command.hpp"
 #include "catsign/cli/key_files.hpp"
@@ -65,24 +67,38 @@ int run_keygen(const KeygenOptions& o) {
   PublicKeyMaterial material = session.token().generate_key(*uri.object_label, spec, created, expiration);
 
   openpgp::PublicKey public_key{created, material};
-  openpgp::OpenPgpKey key(session.token().signer(), public_key);
-  warn_about_key(session.token(), kc);
-  const std::string cert = make_armored_certificate(key, {{uid, {}}}, expiration, created);
-  openpgp::SignOptions options;
-  options.hash = key.default_hash();
-  options.creation_time = created;
-  openpgp::Signature revocation = key.revoke_key(
-      openpgp::RevocationReason::no_reason,
-      "revocation certificate made at key generation; publish it if the token is lost or compromised", options);
+  openpgp::Fingerprint fingerprint{};
+  try {
+    openpgp::OpenPgpKey key(session.token().signer(), public_key);
+    warn_about_key(session.token(), kc);
+    const std::string cert = make_armored_certificate(key, {{uid, {}}}, expiration, created);
+    openpgp::SignOptions options;
+    options.hash = key.default_hash();
+    options.creation_time = created;
+    openpgp::Signature revocation = key.revoke_key(
+        openpgp::RevocationReason::no_reason,
+        "revocation certificate made at key generation; publish it if the token is lost or compromised", options);
 
-  write_file_atomically(kc.certificate, as_bytes(cert), 0644);
-  // Anyone holding the revocation certificate can revoke the key: keep it private, and offline.
-  write_file_atomically(kc.revocation,
-                        as_bytes(openpgp::armor(openpgp::ArmorKind::public_key, revocation.packet())), 0600);
+    write_file_atomically(kc.certificate, as_bytes(cert), 0644);
+    // Anyone holding the revocation certificate can revoke the key: keep it private, and offline.
+    write_file_atomically(kc.revocation,
+                          as_bytes(openpgp::armor(openpgp::ArmorKind::public_key, revocation.packet())), 0600);
+    fingerprint = key.fingerprint();
+  } catch (const Error& e) {
+    // A key without its certificate is of no use until `catsign export` rebuilds it, and a
+    // keygen that failed should leave nothing to wonder about: take the pair off the token
+    // again, and leave no half-written files.
+    std::size_t removed = session.token().discard_generated_key();
+    std::error_code ec;
+    for (const std::filesystem::path& p : {kc.certificate, kc.revocation}) std::filesystem::remove(p, ec);
+    throw Error(e.code(), std::string(e.what()) + (removed > 0 ? "; the new key pair was removed from the token"
+                                                               : "; the new key pair could not be removed: delete "
+                                                                 "it with pkcs11-tool --delete-object"));
+  }
 
   std::printf("generated %s key '%s' on token '%s'\n", material.describe().c_str(), uri.object_label->c_str(),
               session.token().identity().label.c_str());
-  std::printf("fingerprint  %s\n", openpgp::format_fingerprint(key.fingerprint()).c_str());
+  std::printf("fingerprint  %s\n", openpgp::format_fingerprint(fingerprint).c_str());
   if (expiration != 0)
     std::printf("expires      %s\n", format_utc(std::uint64_t{created} + expiration).c_str());
   std::printf("certificate  %s\n", kc.certificate.c_str());

@@ -63,6 +63,12 @@ class OpenLibraryClaim {
 
 }  // namespace
 
+// What generate_key made, so a keygen that fails later can take it off the token again.
+struct GeneratedKey {
+  std::string label;
+  Bytes id;
+};
+
 struct Token::State {
   Pkcs11Uri uri;
   std::string module_path;
@@ -78,6 +84,7 @@ struct Token::State {
   std::unique_ptr<SessionPool> pool;
   bool logged_in = false;
   std::map<std::string, std::unique_ptr<TokenSigner>> signers;  // by key URI
+  std::optional<GeneratedKey> generated;  // the key pair generate_key last made
 
   State() = default;
   State(const State&) = delete;
@@ -267,23 +274,25 @@ PublicKeyMaterial Token::generate_key(const std::string& label, const KeySpec& s
   CK_MECHANISM mech{tmpl.mechanism, nullptr, 0};
   CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE;
   CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;
+  st.generated = GeneratedKey{label, id};
   CK_RV rv = s.fn()->C_GenerateKeyPair(s.handle(), &mech, pub_template.data(),
                                        static_cast<CK_ULONG>(pub_template.size()), priv_template.data(),
                                        static_cast<CK_ULONG>(priv_template.size()), &pub, &priv);
-  if (rv != CKR_OK)
+  if (rv != CKR_OK) {
+    // A token may fail after making one half (or both): whatever carries this attempt's label
+    // and fresh CKA_ID is removed, so a failed keygen leaves nothing behind.
+    std::size_t left = discard_generated_key();
     throw TokenError(rv, token_failure(rv, "generating " + key_spec_name(spec) + " key " + quote_label(label),
-                                       st.label()));
-  auto destroy_pair = [&] {
-    s.fn()->C_DestroyObject(s.handle(), priv);
-    s.fn()->C_DestroyObject(s.handle(), pub);
-  };
+                                       st.label()) +
+                             (left > 0 ? "; the " + std::to_string(left) + " object(s) it left were deleted" : ""));
+  }
 
   // Trust, but read back the same template: a token that silently ignored part of it gets its
   // pair destroyed rather than a key that can decrypt or be exported.
   std::optional<std::string> unmet = first_unmet(s, priv, tmpl.private_key);
   if (!unmet) unmet = first_unmet(s, pub, tmpl.public_key);
   if (unmet) {
-    destroy_pair();
+    discard_generated_key();
     throw TokenError(CKR_TEMPLATE_INCONSISTENT, "token " + tok + " did not honour " + *unmet + " for key " +
                                                     quote_label(label) + "; the new key pair was deleted");
   }
@@ -292,7 +301,7 @@ PublicKeyMaterial Token::generate_key(const std::string& label, const KeySpec& s
     catsign::token::write_key_record(s, label, KeyRecord{id, created, expiration});
     return material;
   } catch (...) {
-    destroy_pair();
+    discard_generated_key();
     throw;
   }
 }
@@ -318,6 +327,31 @@ void Token::write_key_record(const std::string& label, const KeyRecord& record) 
   st.require_login("writing a key record");
   Pkcs11Session s(*st.module, st.slot_id, true);
   catsign::token::write_key_record(s, label, record);
+}
+
+std::size_t Token::discard_generated_key() noexcept {
+  State& st = *state_;
+  if (!st.generated) return 0;
+  GeneratedKey g = std::move(*st.generated);
+  st.generated.reset();
+  std::size_t destroyed = 0;
+  try {
+    // The signer bound to it (keygen signs the certificate) refers to a handle about to go.
+    for (auto it = st.signers.begin(); it != st.signers.end();) {
+      if (it->second->key().name == g.label) {
+        it = st.signers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    Pkcs11Session s(*st.module, st.slot_id, true);
+    // Both the label and the random CKA_ID of this attempt: nothing older can match.
+    for (CK_OBJECT_HANDLE h : s.find({attr(CKA_LABEL, g.label.data(), g.label.size()), attr(CKA_ID, g.id.data(), g.id.size())}))
+      if (s.fn()->C_DestroyObject(s.handle(), h) == CKR_OK) ++destroyed;
+  } catch (...) {
+    // The token is gone: nothing more can be removed, and the caller is already failing.
+  }
+  return destroyed;
 }
 
 }  // namespace catsign::token

@@ -279,3 +279,31 @@ TEST(DaemonFault, HungTokenFreezesNobodyAndTimesOut) {
 
 }  // namespace
 }  // namespace catsign::testing
+
+namespace catsign::testing {
+namespace {
+
+TEST(DaemonFault, UnlockWarnsAboutAKeyThatCanAlsoDecrypt) {
+  FaultyDaemon f;
+  f.faults("can_decrypt\n");
+  Reply u = f.d.unlock();
+  ASSERT_EQ(u.code, "OK") << u.payload << "\n" << f.d.log();
+  EXPECT_NE(u.payload.find("warning: key 'catalog': the private key \"catalog-test\" on token \"catsign\" can "
+                           "also decrypt (CKA_DECRYPT true)"),
+            std::string::npos)
+      << u.payload;
+  EXPECT_NE(f.d.log().find("can also decrypt"), std::string::npos) << f.d.log();
+  EXPECT_EQ(f.audit().back()["warnings"].size(), 1u) << f.audit().back().dump();
+  // Warned, not refused: it signs.
+  Reply r = f.d.sign(kTuple);
+  EXPECT_EQ(r.code, "OK") << r.payload;
+  // And catsign unlock prints the warning to the person.
+  f.d.lock();
+  std::string pin = std::string(DaemonFixture::kPin) + "\n";
+  RunResult c = f.d.catsign({"unlock", "--config", f.d.config().string(), "--pin-fd", "3"}, &pin);
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("warning: key 'catalog'"), std::string::npos) << c.out;
+}
+
+}  // namespace
+}  // namespace catsign::testing

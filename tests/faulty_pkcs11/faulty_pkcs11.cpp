@@ -18,6 +18,10 @@
 //   protected_auth_path                 the token has a PIN pad: C_Login with no PIN logs in
 //                                       with FAULTY_PKCS11_PAD_PIN
 //   always_authenticate                 private keys report CKA_ALWAYS_AUTHENTICATE true
+//   can_decrypt                         private keys report CKA_DECRYPT true (a key made by
+//                                       another tool)
+//   half_keypair CKR_FUNCTION_FAILED    C_GenerateKeyPair makes the pair, deletes the private
+//                                       half and fails: a token that leaves half a key pair
 // "From now" means: since the control file last changed (content, inode or mtime). A test
 // rewrites the file (write a temporary file, rename it over) to start counting afresh.
 //
@@ -58,6 +62,8 @@ struct Control {
   CK_FLAGS pin_flags = 0;
   bool protected_auth_path = false;
   bool always_authenticate = false;
+  bool can_decrypt = false;
+  std::optional<CK_RV> half_keypair;
 };
 
 std::optional<CK_RV> rv_from_name(const std::string& name) {
@@ -128,6 +134,17 @@ Control parse(const std::string& text) {
       c.protected_auth_path = true;
     } else if (verb == "always_authenticate") {
       c.always_authenticate = true;
+    } else if (verb == "can_decrypt") {
+      c.can_decrypt = true;
+    } else if (verb == "half_keypair") {
+      std::string rv;
+      words >> rv;
+      auto code = rv_from_name(rv);
+      if (!code) {
+        complain(line, "want: half_keypair CKR_NAME");
+        continue;
+      }
+      c.half_keypair = *code;
     } else {
       complain(line, "unknown directive");
     }
@@ -280,9 +297,11 @@ CK_RV faulty_get_attribute_value(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj
   Control c;
   if (CK_RV injected = enter("C_GetAttributeValue", &c); injected != CKR_OK) return injected;
   CK_RV rv = g_real->C_GetAttributeValue(session, object, attrs, count);
-  if (!c.always_authenticate || attrs == nullptr) return rv;
+  if ((!c.always_authenticate && !c.can_decrypt) || attrs == nullptr) return rv;
   for (CK_ULONG i = 0; i < count; ++i) {
-    if (attrs[i].type != CKA_ALWAYS_AUTHENTICATE) continue;
+    if (!(attrs[i].type == CKA_ALWAYS_AUTHENTICATE && c.always_authenticate) &&
+        !(attrs[i].type == CKA_DECRYPT && c.can_decrypt))
+      continue;
     CK_OBJECT_CLASS cls = 0;
     CK_ATTRIBUTE q = {CKA_CLASS, &cls, sizeof cls};
     if (g_real->C_GetAttributeValue(session, object, &q, 1) != CKR_OK || cls != CKO_PRIVATE_KEY) continue;
@@ -291,6 +310,19 @@ CK_RV faulty_get_attribute_value(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj
     attrs[i].ulValueLen = sizeof(CK_BBOOL);
   }
   return rv;
+}
+
+CK_RV faulty_generate_key_pair(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_ATTRIBUTE_PTR pub_template,
+                               CK_ULONG pub_count, CK_ATTRIBUTE_PTR priv_template, CK_ULONG priv_count,
+                               CK_OBJECT_HANDLE_PTR pub, CK_OBJECT_HANDLE_PTR priv) {
+  Control c;
+  if (CK_RV injected = enter("C_GenerateKeyPair", &c); injected != CKR_OK) return injected;
+  CK_RV rv = g_real->C_GenerateKeyPair(session, mech, pub_template, pub_count, priv_template, priv_count, pub, priv);
+  if (rv != CKR_OK || !c.half_keypair) return rv;
+  g_real->C_DestroyObject(session, *priv);
+  *pub = CK_INVALID_HANDLE;
+  *priv = CK_INVALID_HANDLE;
+  return *c.half_keypair;
 }
 
 bool load_real() {
@@ -344,6 +376,7 @@ extern "C" __attribute__((visibility("default"))) CK_RV C_GetFunctionList(CK_FUN
   g_list.C_GetTokenInfo = &faulty_get_token_info;
   g_list.C_Login = &faulty_login;
   g_list.C_GetAttributeValue = &faulty_get_attribute_value;
+  g_list.C_GenerateKeyPair = &faulty_generate_key_pair;
   *list = &g_list;
   return CKR_OK;
 }

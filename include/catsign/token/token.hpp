@@ -88,7 +88,9 @@ class Token {
   // Requires login. An existing object with that label is never overwritten. The template is
   // checked by reading both halves' attributes back; a token that ignored any of it gets the
   // pair destroyed and an error. Then the key record (key_record.hpp) with `created` and
-  // `expiration` is written beside it; if that fails, the pair is destroyed too.
+  // `expiration` is written beside it; if that fails, the pair is destroyed too. A failure of
+  // C_GenerateKeyPair itself also deletes whatever the attempt left (a token may fail after
+  // making one half).
   PublicKeyMaterial generate_key(const std::string& label, const KeySpec& spec, std::uint32_t created,
                                  std::uint32_t expiration = 0);
   // RSA of `bits` (2048, 3072, 4096), created now.
@@ -102,6 +104,10 @@ class Token {
   std::optional<KeyRecord> key_record(const std::string& label, ByteView id);
   // Creates or replaces that record. Requires login.
   void write_key_record(const std::string& label, const KeyRecord& record);
+  // Deletes the pair generate_key made in this Token (its label and CKA_ID), e.g. when the
+  // certificate could not be made or written: a failed keygen leaves no key behind. Forgets
+  // its signer. Returns how many objects were deleted; never throws.
+  std::size_t discard_generated_key() noexcept;
 
  private:
   struct State;  // the module, the slot, the login session, the session pool, the signers
