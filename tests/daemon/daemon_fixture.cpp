@@ -2,6 +2,7 @@
 #include "daemon_fixture.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -28,6 +29,12 @@ const std::string kSource = CATSIGN_SOURCE_DIR;
 const std::string kSoftHsm = "/usr/lib/softhsm/libsofthsm2.so";
 
 }  // namespace
+
+void chown_tree(const std::filesystem::path& root, uid_t uid) {
+  if (::lchown(root.c_str(), uid, uid) != 0) throw std::runtime_error("chown " + root.string() + " failed");
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+    if (::lchown(e.path().c_str(), uid, uid) != 0) throw std::runtime_error("chown " + e.path().string() + " failed");
+}
 
 std::vector<std::string> DaemonFixture::tuples() {
   return {"unstable/i386/5.10", "unstable/sparc/5.10", "dublin/sparc/5.9", "kiel/i386/5.11"};
@@ -122,6 +129,7 @@ DaemonFixture::DaemonFixture(DaemonOptions options) : options_(std::move(options
     text.replace(text.find(from), from.size(), "module = \"" + options_.module + "\"");
     write_text(config(), text);
   }
+  if (options_.run_as) chown_tree(dir(), *options_.run_as);
   start();
 }
 
@@ -138,6 +146,9 @@ void DaemonFixture::start() {
     int null = ::open("/dev/null", O_RDONLY);
     ::dup2(null, 0);
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+    if (options_.run_as && (::setgroups(0, nullptr) != 0 || ::setgid(*options_.run_as) != 0 ||
+                            ::setuid(*options_.run_as) != 0))
+      _exit(126);
     ::setenv("SOFTHSM2_CONF", softhsm_conf().c_str(), 1);
     for (const auto& [name, value] : options_.env) ::setenv(name.c_str(), value.c_str(), 1);
     if (!options_.journal_stream.empty()) {

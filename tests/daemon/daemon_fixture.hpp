@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ struct DaemonOptions {
   // A second catalog key, "catalog-next" (keys/catalog-next.asc), on the same token:
   // [catalogs] key = ["catalog", "catalog-next"], so each catalog gets two signatures.
   bool second_catalog_key = false;
+  // Runs the daemon as this uid (and the same-numbered gid), its folder given to it: for
+  // p11-kit, which reads a user's module configuration only when not root.
+  std::optional<uid_t> run_as{};
 };
 
 // A parsed reply: "OK <n>\n<payload>" or "ERR <CODE> <message>\n". `code` is "OK" for OK.
@@ -58,6 +62,9 @@ struct Reply {
   std::string payload;  // OK: the payload; ERR: the message
   bool closed_without_reply = false;
 };
+
+// Gives a folder and everything in it to `uid` (and the same-numbered gid).
+void chown_tree(const std::filesystem::path& root, uid_t uid);
 
 class DaemonFixture {
  public:
