@@ -19,6 +19,8 @@ CATSIGN_PACKAGES=(
   libp11-kit-dev libsystemd-dev libexpat1-dev libassuan-dev
   libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev
   softhsm2 opensc gnupg sqv sq time systemd logrotate pinentry-tty python3-prometheus-client curl openssl
+  # p11-kit's proxy module and apt-get, for the tests through the proxy and of key rotation.
+  p11-kit-modules apt
   # The package managers the repository tests build repositories for and run against them.
   apt-utils dpkg-dev rpm createrepo-c dnf pacman-package-manager makepkg libarchive-tools fakeroot
   # libFuzzer and clang's sanitizer runtimes, for scripts/fuzz (clang-14 only recommends them).
