@@ -254,7 +254,7 @@ void sign_target(Target& t, const Config& config, const std::vector<signing::Doc
   if (::stat(t.real.c_str(), &now) != 0 || !unchanged(t.st, now))
     throw Error(Errc::refused, t.real.string() + " changed since it was read (checked); run again");
   openpgp::SignOptions options;
-  options.hash = signing::hash_for(key);
+  options.hash = signing::hash_for(keys);
   options.notations = notations_for(t);
   const mode_t mode = t.st.st_mode & 07777;
   const bool cleartext = config.catalogs.resign_form == "cleartext";

@@ -130,7 +130,7 @@ void sign_index(Index& index, const std::vector<signing::DocumentSigner*>& keys)
   if (::stat(index.real.c_str(), &now) != 0 || !unchanged(index.st, now))
     throw Error(Errc::refused, index.real.string() + " changed since it was read; run again");
   openpgp::SignOptions options;
-  options.hash = signing::hash_for(key);
+  options.hash = signing::hash_for(keys);
   for (const std::string& name : index.names) options.notations.push_back({openpgp::kCatalogNotation, name, true});
   const mode_t mode = index.st.st_mode & 0666;
   // What each format's clients fetch beside the index (README, "Signing apt, rpm and pacman

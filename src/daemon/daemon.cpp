@@ -343,7 +343,7 @@ int run_daemon(int argc, char** argv) {
     });
     audit.append({{"event", "start"}, {"key", service.catalog_fingerprints()}, {"result", "ok"}});
     spdlog::info("ready, locked: catalog key{} {}, sign socket {}, admin socket {}",
-                 catalog_keys.size() == 1 ? "" : "s", service.catalog_keys_described(), config.daemon.socket.string(),
+                 catalog_key_count == 1 ? "" : "s", service.catalog_keys_described(), config.daemon.socket.string(),
                  config.daemon.admin_socket.string());
     notify_ready("locked: a person must run catsign unlock");
     if (spool) spool->start();
