@@ -23,6 +23,9 @@ CATSIGN_PACKAGES=(
   p11-kit-modules apt
   # The package managers the repository tests build repositories for and run against them.
   apt-utils dpkg-dev rpm createrepo-c dnf pacman-package-manager makepkg libarchive-tools fakeroot
+  # A software TPM with tpm2-pkcs11 on it, for the token tests on a second PKCS#11 module
+  # (tests/support/start-tpm-token): the TPM, its resource manager on a private D-Bus, the TCTIs.
+  swtpm tpm2-abrmd dbus-daemon libtss2-tcti-swtpm0 libtss2-tcti-tabrmd0 libtpm2-pkcs11-1
   # libFuzzer and clang's sanitizer runtimes, for scripts/fuzz (clang-14 only recommends them).
   clang libclang-rt-14-dev
   # The man pages (scdoc), the package build and its checks (scripts/package, scripts/test-package).
