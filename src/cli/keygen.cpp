@@ -64,7 +64,11 @@ int run_keygen(const KeygenOptions& o) {
                                    *uri.object_label + "': catsign never overwrites a key; choose a new label");
   // The creation time goes on the token with the key (token/key_record.hpp): the fingerprint
   // hashes it, so `catsign export` can rebuild this certificate from the token alone.
-  PublicKeyMaterial material = session.token().generate_key(*uri.object_label, spec, created, expiration);
+  // What the token decided itself (a usage attribute it would not take, a key that can also
+  // decrypt) is said on stderr, one line each.
+  PublicKeyMaterial material = session.token().generate_key(
+      *uri.object_label, spec, created, expiration,
+      [](const std::string& notice) { std::fprintf(stderr, "catsign: %s\n", notice.c_str()); });
 
   openpgp::PublicKey public_key{created, material};
   openpgp::Fingerprint fingerprint{};

@@ -76,7 +76,13 @@ int run_keys(const KeysOptions& o) {
                 k.id.empty() ? "-" : to_hex(k.id).c_str(), k.type.c_str(),
                 fp ? openpgp::format_fingerprint(*fp).c_str() : "-", users_of(config, token.identity(), k).c_str(),
                 k.not_sign_only ? "no" : "yes", k.always_authenticate ? "yes" : "no");
-    if (k.not_sign_only) std::printf("  %s: not sign-only (%s does not hold)\n", k.label.c_str(), k.not_sign_only->c_str());
+    if (k.can_decrypt)
+      std::printf("  %s: not sign-only: it can also decrypt (CKA_DECRYPT=true)\n", k.label.c_str());
+    else if (k.not_sign_only)
+      std::printf("  %s: not sign-only (%s does not hold)\n", k.label.c_str(), k.not_sign_only->c_str());
+    if (k.sign_only_because)
+      std::printf("  %s: sign-only in effect (CKA_DECRYPT is true, but %s)\n", k.label.c_str(),
+                  k.sign_only_because->c_str());
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 
 #include "catsign/error.hpp"
 #include "catsign/token/key_template.hpp"
+#include "catsign/token/key_usage.hpp"
 #include "catsign/token/pkcs11_module.hpp"
 #include "catsign/util/quote.hpp"
 
@@ -106,7 +107,11 @@ std::vector<KeyDetails> describe_private_keys(Pkcs11Session& session, const std:
     } catch (const Error& e) {
       k.type = e.code() == Errc::unsupported ? "unsupported" : "unreadable";
     }
-    k.not_sign_only = first_unmet(session, h, sign_only_private_key());
+    SignOnlyAssessment usage =
+        assess_sign_only(session, h, session.get_ulong(h, CKA_KEY_TYPE).value_or(CKK_RSA));
+    if (usage.verdict == SignOnlyAssessment::Verdict::not_sign_only) k.not_sign_only = usage.reason;
+    if (usage.verdict == SignOnlyAssessment::Verdict::sign_only_in_effect) k.sign_only_because = usage.reason;
+    k.can_decrypt = usage.can_decrypt;
     k.always_authenticate = session.get_bool(h, CKA_ALWAYS_AUTHENTICATE).value_or(false);
     out.push_back(std::move(k));
   }

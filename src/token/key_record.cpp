@@ -116,6 +116,8 @@ CK_OBJECT_HANDLE write_key_record(Pkcs11Session& s, const std::string& label, co
   CK_BBOOL yes = CK_TRUE;
   std::string app = kKeyRecordApplication;
   std::string l = label;
+  // CKA_PRIVATE true (PKCS#11 v2.40 §4.4: readable only after login), which is also the only
+  // data object tpm2-pkcs11 makes: CKA_PRIVATE=false is CKR_ATTRIBUTE_VALUE_INVALID there.
   std::vector<CK_ATTRIBUTE> tmpl{attr(CKA_CLASS, &cls, sizeof cls),        attr(CKA_TOKEN, &yes, sizeof yes),
                                  attr(CKA_PRIVATE, &yes, sizeof yes),      attr(CKA_MODIFIABLE, &yes, sizeof yes),
                                  attr(CKA_APPLICATION, app.data(), app.size()), attr(CKA_LABEL, l.data(), l.size()),

@@ -114,6 +114,18 @@ KeyPairTemplate key_pair_template(const KeySpec& spec) {
   return t;
 }
 
+bool may_be_refused_template(CK_RV rv) noexcept {
+  return rv == CKR_GENERAL_ERROR || rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT ||
+         rv == CKR_ATTRIBUTE_TYPE_INVALID;
+}
+
+KeyPairTemplate without_token_decided_usage(const KeyPairTemplate& t) {
+  KeyPairTemplate out = t;
+  std::erase_if(out.private_key, [](const TemplateAttribute& a) { return a.type == CKA_DECRYPT; });
+  std::erase_if(out.public_key, [](const TemplateAttribute& a) { return a.type == CKA_ENCRYPT; });
+  return out;
+}
+
 std::vector<CK_ATTRIBUTE> to_template(std::span<const BoolAttribute> attributes) {
   std::vector<CK_ATTRIBUTE> out;
   out.reserve(attributes.size());

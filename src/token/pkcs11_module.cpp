@@ -225,7 +225,7 @@ std::vector<CK_SLOT_ID> Pkcs11Module::slots_with_token_label(const std::string& 
 // ---------------------------------------------------------------------------------------------
 
 Pkcs11Session::Pkcs11Session(const Pkcs11Module& module, CK_SLOT_ID slot, bool read_write)
-    : fn_(module.fn()) {
+    : fn_(module.fn()), slot_(slot) {
   CK_FLAGS flags = CKF_SERIAL_SESSION | (read_write ? CKF_RW_SESSION : 0);
   check_rv(fn_->C_OpenSession(slot, flags, nullptr, nullptr, &session_), "C_OpenSession");
 }

@@ -12,6 +12,7 @@
 
 #include "catsign/error.hpp"
 #include "catsign/token/key_template.hpp"
+#include "catsign/token/key_usage.hpp"
 #include "catsign/util/quote.hpp"
 #include "token_signer.hpp"
 
@@ -247,12 +248,31 @@ PublicKeyMaterial Token::generate_key(const std::string& label, unsigned bits) {
 }
 
 PublicKeyMaterial Token::generate_key(const std::string& label, const KeySpec& spec, std::uint32_t created,
-                                      std::uint32_t expiration) {
+                                      std::uint32_t expiration, const KeygenNotice& notice) {
   State& st = *state_;
   const std::string tok = quote_label(st.label());
   KeyPairTemplate tmpl = key_pair_template(spec);  // refuses an RSA size it does not know
   if (label.empty()) throw Error(Errc::usage, "the new key needs a label");
   st.require_login("generating a key");
+
+  // What the token says it can generate (PKCS#11 v2.40 §5.5 C_GetMechanismInfo; for
+  // CKM_RSA_PKCS_KEY_PAIR_GEN the sizes are modulus bits, §2.1.4): a type or size it does not
+  // offer is refused here in its own words, not as whatever C_GenerateKeyPair returns
+  // (tpm2-pkcs11: CKR_MECHANISM_INVALID for Ed25519, CKR_ATTRIBUTE_VALUE_INVALID for RSA-4096).
+  CK_MECHANISM_INFO offered{};
+  const CK_RV info_rv = st.module->fn()->C_GetMechanismInfo(st.slot_id, tmpl.mechanism, &offered);
+  if (info_rv == CKR_MECHANISM_INVALID)
+    throw Error(Errc::unsupported, "token " + tok + " does not generate " + key_spec_name(spec) +
+                                       " keys (it offers no " +
+                                       (spec.algorithm == KeyAlgorithm::rsa       ? "CKM_RSA_PKCS_KEY_PAIR_GEN"
+                                        : spec.algorithm == KeyAlgorithm::ed25519 ? "CKM_EC_EDWARDS_KEY_PAIR_GEN"
+                                                                                  : "CKM_EC_KEY_PAIR_GEN") +
+                                       "): choose another --algo");
+  if (info_rv == CKR_OK && spec.algorithm == KeyAlgorithm::rsa && offered.ulMaxKeySize != 0 &&
+      (spec.rsa_bits < offered.ulMinKeySize || spec.rsa_bits > offered.ulMaxKeySize))
+    throw Error(Errc::unsupported, "token " + tok + " makes RSA keys of " + std::to_string(offered.ulMinKeySize) +
+                                       " to " + std::to_string(offered.ulMaxKeySize) + " bits, not " +
+                                       std::to_string(spec.rsa_bits) + ": choose another --algo");
 
   Pkcs11Session s(*st.module, st.slot_id, true);
   std::string label_copy = label;  // PKCS#11 templates take non-const pointers
@@ -263,21 +283,43 @@ PublicKeyMaterial Token::generate_key(const std::string& label, const KeySpec& s
 
   // A fresh random CKA_ID shared by both halves, so tools pair them (RFC 7512 id=).
   Bytes id(16);
-  if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1)
-    throw Error(Errc::internal, "cannot draw random bytes for the key id");
-  std::vector<CK_ATTRIBUTE> pub_template = to_template(tmpl.public_key);
-  std::vector<CK_ATTRIBUTE> priv_template = to_template(tmpl.private_key);
-  for (std::vector<CK_ATTRIBUTE>* t : {&pub_template, &priv_template}) {
-    t->push_back(attr(CKA_LABEL, label_copy.data(), label_copy.size()));
-    t->push_back(attr(CKA_ID, id.data(), id.size()));
-  }
-  CK_MECHANISM mech{tmpl.mechanism, nullptr, 0};
+  auto draw_id = [&] {
+    if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1)
+      throw Error(Errc::internal, "cannot draw random bytes for the key id");
+  };
+  draw_id();
   CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE;
   CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;
-  st.generated = GeneratedKey{label, id};
-  CK_RV rv = s.fn()->C_GenerateKeyPair(s.handle(), &mech, pub_template.data(),
-                                       static_cast<CK_ULONG>(pub_template.size()), priv_template.data(),
-                                       static_cast<CK_ULONG>(priv_template.size()), &pub, &priv);
+  auto generate = [&](KeyPairTemplate& t) {
+    std::vector<CK_ATTRIBUTE> pub_template = to_template(t.public_key);
+    std::vector<CK_ATTRIBUTE> priv_template = to_template(t.private_key);
+    for (std::vector<CK_ATTRIBUTE>* half : {&pub_template, &priv_template}) {
+      half->push_back(attr(CKA_LABEL, label_copy.data(), label_copy.size()));
+      half->push_back(attr(CKA_ID, id.data(), id.size()));
+    }
+    CK_MECHANISM mech{t.mechanism, nullptr, 0};
+    st.generated = GeneratedKey{label, id};
+    return s.fn()->C_GenerateKeyPair(s.handle(), &mech, pub_template.data(),
+                                     static_cast<CK_ULONG>(pub_template.size()), priv_template.data(),
+                                     static_cast<CK_ULONG>(priv_template.size()), &pub, &priv);
+  };
+  CK_RV rv = generate(tmpl);
+  // A token that decides a usage attribute itself may refuse the explicit sign-only template
+  // (tpm2-pkcs11: CKR_GENERAL_ERROR on CKA_DECRYPT=false). One more try without the two it
+  // may decide (key_template.hpp); what it chose is judged below. A fresh CKA_ID, so nothing
+  // the refused call may have left behind pairs with the new key.
+  bool token_decided = false;
+  if (may_be_refused_template(rv)) {
+    discard_generated_key();  // whatever the refused call left
+    if (notice)
+      notice("token " + tok + " refused the sign-only template (" + describe_rv(rv) +
+             "); generating again without CKA_DECRYPT and CKA_ENCRYPT, which it decides itself");
+    tmpl = without_token_decided_usage(tmpl);
+    draw_id();
+    pub = priv = CK_INVALID_HANDLE;
+    rv = generate(tmpl);
+    token_decided = true;
+  }
   if (rv != CKR_OK) {
     // A token may fail after making one half (or both): whatever carries this attempt's label
     // and fresh CKA_ID is removed, so a failed keygen leaves nothing behind.
@@ -288,13 +330,40 @@ PublicKeyMaterial Token::generate_key(const std::string& label, const KeySpec& s
   }
 
   // Trust, but read back the same template: a token that silently ignored part of it gets its
-  // pair destroyed rather than a key that can decrypt or be exported.
+  // pair destroyed rather than a key that can be exported, unwraps or derives.
   std::optional<std::string> unmet = first_unmet(s, priv, tmpl.private_key);
   if (!unmet) unmet = first_unmet(s, pub, tmpl.public_key);
   if (unmet) {
     discard_generated_key();
     throw TokenError(CKR_TEMPLATE_INCONSISTENT, "token " + tok + " did not honour " + *unmet + " for key " +
                                                     quote_label(label) + "; the new key pair was deleted");
+  }
+  if (token_decided) {
+    // CKA_DECRYPT was the token's choice. An EC key with it is still sign-only when the token
+    // can't decrypt or derive with EC keys at all; an RSA key with it can decrypt, which the
+    // operator is told (and `catsign keys` shows). Anything else is refused.
+    const CK_KEY_TYPE type = spec.algorithm == KeyAlgorithm::rsa ? CKK_RSA
+                             : spec.algorithm == KeyAlgorithm::ed25519 ? CKK_EC_EDWARDS
+                                                                       : CKK_EC;
+    SignOnlyAssessment usage = assess_sign_only(s, priv, type);
+    if (usage.verdict == SignOnlyAssessment::Verdict::sign_only_in_effect) {
+      if (notice)
+        notice("key " + quote_label(label) + " has CKA_DECRYPT=true on token " + tok +
+               ", and is sign-only in effect: " + usage.reason);
+    } else if (usage.verdict == SignOnlyAssessment::Verdict::not_sign_only) {
+      if (!usage.can_decrypt) {
+        discard_generated_key();
+        throw TokenError(CKR_TEMPLATE_INCONSISTENT, "token " + tok + " did not honour " + usage.reason +
+                                                        " for key " + quote_label(label) +
+                                                        "; the new key pair was deleted");
+      }
+      if (notice)
+        notice("warning: key " + quote_label(label) + " can also decrypt: token " + tok +
+               (type == CKK_RSA ? " makes RSA keys with CKA_DECRYPT=true and would not take false; prefer --algo "
+                                  "nistp256 on this token"
+                                : " makes EC keys with CKA_DECRYPT=true, would not take false, and offers EC "
+                                  "decryption or derivation"));
+    }
   }
   try {
     PublicKeyMaterial material = read_public_key(s, priv, id, label, st.label());

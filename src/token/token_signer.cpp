@@ -72,7 +72,8 @@ Bytes TokenSigner::sign_digest(HashAlgorithm hash, ByteView digest) {
     case KeyAlgorithm::rsa:
       // CKM_RSA_PKCS pads what it is given (PKCS#11 v2.40 §2.1.6): the caller supplies the
       // DigestInfo, so the token never needs to know the hash. RFC 8017 §8.2.1: the signature
-      // is exactly k octets, k the modulus length.
+      // is exactly k octets, k the modulus length. tpm2-pkcs11 takes it as well (its RSA keys
+      // all carry the TPM's decrypt attribute, key_usage.hpp).
       input.assign(digest_info_prefix(hash).begin(), digest_info_prefix(hash).end());
       expected = pub.rsa.n.size();
       break;

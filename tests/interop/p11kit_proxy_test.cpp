@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // catsign through p11-kit's proxy module, the way distributions expose every token: keygen,
 // sign with two keys and the daemon (unlock, sign, lock, unlock again) end to end, with
 // SoftHSM registered in a private p11-kit configuration this test writes (XDG_CONFIG_HOME),

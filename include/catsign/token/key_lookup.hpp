@@ -50,6 +50,10 @@ struct KeyDetails {
   std::optional<PublicKeyMaterial> public_key;  // nullopt: unsupported or unreadable
   std::string type;                             // "RSA-3072", "NIST P-256", or why unknown
   std::optional<std::string> not_sign_only;     // the first sign-only attribute it lacks
+  // Sign-only in effect though an attribute says otherwise, and why (key_usage.hpp): "the
+  // token offers no EC decryption or derivation".
+  std::optional<std::string> sign_only_because;
+  bool can_decrypt = false;  // not sign-only because CKA_DECRYPT is true, and nothing else
   bool always_authenticate = false;
 };
 std::vector<KeyDetails> describe_private_keys(Pkcs11Session& session, const std::string& token_label);

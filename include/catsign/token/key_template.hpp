@@ -57,6 +57,21 @@ struct KeyPairTemplate {
 // Ed25519: CKA_EC_PARAMS (the curve's DER OID) on both halves.
 KeyPairTemplate key_pair_template(const KeySpec& spec);
 
+// Whether C_GenerateKeyPair's `rv` may mean the token refused an attribute of the template
+// that it decides itself (CKR_ATTRIBUTE_VALUE_INVALID, CKR_ATTRIBUTE_TYPE_INVALID,
+// CKR_TEMPLATE_INCONSISTENT, PKCS#11 v2.40 §5.1.6; tpm2-pkcs11 says CKR_GENERAL_ERROR), so
+// one more try with without_token_decided_usage() is worth it.
+bool may_be_refused_template(CK_RV rv) noexcept;
+
+// `t` without the two usage attributes a token may fix for itself by key type: CKA_DECRYPT on
+// the private half and CKA_ENCRYPT on the public half. A TPM 2.0 key has a single decrypt
+// bit for both (TPMA_OBJECT decrypt, TPM 2.0 Part 2 §8.3), and tpm2-pkcs11 sets it on every
+// key and refuses a template that asks otherwise. Everything that keeps the key on the token
+// and to signing stays asked for and read back: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE,
+// CKA_EXTRACTABLE=false, CKA_SIGN, CKA_UNWRAP, CKA_DERIVE, CKA_SIGN_RECOVER, CKA_WRAP. What
+// the token chose for CKA_DECRYPT is judged after generation (key_usage.hpp).
+KeyPairTemplate without_token_decided_usage(const KeyPairTemplate& t);
+
 // The DER EC parameters (a namedCurve OID, RFC 5480 §2.1.1.1) of a curve, and the curve of DER
 // parameters a token reports (Ed25519 also as the PrintableString "edwards25519", PKCS#11 v3.0
 // §2.3.5), or nullopt.

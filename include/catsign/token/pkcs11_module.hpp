@@ -93,6 +93,7 @@ class Pkcs11Session {
 
   CK_SESSION_HANDLE handle() const noexcept { return session_; }
   CK_FUNCTION_LIST* fn() const noexcept { return fn_; }
+  CK_SLOT_ID slot() const noexcept { return slot_; }
 
   // C_Login as the user; CKR_USER_ALREADY_LOGGED_IN counts as done. Tests and tools only:
   // Token::login applies the PIN policy first.
@@ -109,6 +110,7 @@ class Pkcs11Session {
 
  private:
   CK_FUNCTION_LIST* fn_;
+  CK_SLOT_ID slot_;
   CK_SESSION_HANDLE session_ = CK_INVALID_HANDLE;
 };
 

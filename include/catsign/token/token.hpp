@@ -12,6 +12,7 @@
 // Token. Token::open refuses a second Token on a module that is already open.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,8 +92,16 @@ class Token {
   // `expiration` is written beside it; if that fails, the pair is destroyed too. A failure of
   // C_GenerateKeyPair itself also deletes whatever the attempt left (a token may fail after
   // making one half).
+  //
+  // A token that refuses the template is asked once more without CKA_DECRYPT and CKA_ENCRYPT,
+  // which it may decide itself (key_template.hpp without_token_decided_usage); the rest is
+  // read back as before. An EC key the token then gave CKA_DECRYPT is kept when the token
+  // can't decrypt or derive with EC keys (sign-only in effect, key_usage.hpp); an RSA key
+  // that can decrypt is kept with a warning. `notice` hears the retry and either outcome, one
+  // line each, for the operator.
+  using KeygenNotice = std::function<void(const std::string&)>;
   PublicKeyMaterial generate_key(const std::string& label, const KeySpec& spec, std::uint32_t created,
-                                 std::uint32_t expiration = 0);
+                                 std::uint32_t expiration = 0, const KeygenNotice& notice = {});
   // RSA of `bits` (2048, 3072, 4096), created now.
   PublicKeyMaterial generate_key(const std::string& label, unsigned bits);
 
