@@ -21,6 +21,7 @@
 #include "catsign/error.hpp"
 #include "catsign/openpgp/armor.hpp"
 #include "catsign/openpgp/verify.hpp"
+#include "catsign/openpgp/verify_each.hpp"
 
 namespace catsign::catalog {
 
@@ -59,7 +60,8 @@ class Worker {
 
  private:
   struct SignatureState {
-    std::optional<openpgp::Signature> signature;
+    // One or more (a package signed by the old and the new key while a key is rotated).
+    std::vector<openpgp::Signature> signatures;
     PackageStatus status = PackageStatus::ok;  // unsigned_ or bad_signature when no signature
     std::string detail;
   };
@@ -98,7 +100,7 @@ Worker::SignatureState Worker::read_signature(const std::string& asc) {
     data.insert(data.end(), chunk.begin(), chunk.end());
   });
   try {
-    s.signature = openpgp::read_document_signature(data);
+    s.signatures = openpgp::read_document_signatures(data);
   } catch (const Error& e) {
     s.status = PackageStatus::bad_signature;
     s.detail = asc + ": " + e.what();
@@ -156,10 +158,25 @@ PackageResult Worker::check(const CatalogEntry& entry) {
     return r;
   }
 
-  // The signature first: its hash algorithm and type decide what the single read feeds.
+  // The signatures first: their hash algorithms and types decide what the single read feeds.
+  // A signature by a key the keyring does not hold is neither counted nor hashed (while a key
+  // is rotated, the keyring may hold only one of the two).
   SignatureState sig = read_signature(path + ".asc");
-  std::optional<openpgp::DocumentHasher> hasher;
-  if (sig.signature) hasher.emplace(sig.signature->hash, sig.signature->type);
+  struct Judged {
+    const openpgp::Signature* signature;
+    const TrustedKey* key;
+    openpgp::DocumentHasher hasher;
+  };
+  std::vector<Judged> judged;
+  std::string first_unknown;
+  for (const openpgp::Signature& one : sig.signatures) {
+    std::string why;
+    if (const TrustedKey* key = signer_of(one, why)) {
+      judged.push_back({&one, key, openpgp::DocumentHasher(one.hash, one.type)});
+    } else if (first_unknown.empty()) {
+      first_unknown = why;
+    }
+  }
 
   ::posix_fadvise(f.fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   if (EVP_DigestInit_ex2(ctx_.get(), md5_, nullptr) != 1) {
@@ -179,7 +196,7 @@ PackageResult Worker::check(const CatalogEntry& entry) {
     const auto got = static_cast<std::size_t>(n);
     total += got;
     EVP_DigestUpdate(ctx_.get(), buffer_.data(), got);
-    if (hasher) hasher->update(ByteView(buffer_.data(), got));
+    for (Judged& j : judged) j.hasher.update(ByteView(buffer_.data(), got));
   }
   if (total != entry.size) {
     r.status = PackageStatus::size_mismatch;
@@ -199,26 +216,31 @@ PackageResult Worker::check(const CatalogEntry& entry) {
     return r;
   }
 
-  if (!sig.signature) {
+  if (sig.signatures.empty()) {
     r.status = sig.status;
     r.detail = std::move(sig.detail);
     return r;
   }
-  std::string why;
-  const TrustedKey* key = signer_of(*sig.signature, why);
-  if (!key) {
+  if (judged.empty()) {
     r.status = PackageStatus::bad_signature;
-    r.detail = path + ".asc: " + why;
+    r.detail = path + ".asc: " + first_unknown;
     return r;
   }
-  try {
-    openpgp::verify_document(*key->cert, *key->verifier, *sig.signature, std::move(*hasher));
-    r.detail = "signed by " + openpgp::format_fingerprint(key->cert->fingerprint);
-  } catch (const Error& e) {
-    if (e.code() != Errc::bad_signature) throw;
-    r.status = PackageStatus::bad_signature;
-    r.detail = path + ".asc: " + e.what();
+  // Every signature by a keyring key must verify, and at least one does: a bad one is never
+  // outweighed by a good one (the rule `catsign verify` follows).
+  std::string signers;
+  for (Judged& j : judged) {
+    try {
+      openpgp::verify_document(*j.key->cert, *j.key->verifier, *j.signature, std::move(j.hasher));
+      signers += (signers.empty() ? "" : ", ") + openpgp::format_fingerprint(j.key->cert->fingerprint);
+    } catch (const Error& e) {
+      if (e.code() != Errc::bad_signature) throw;
+      r.status = PackageStatus::bad_signature;
+      r.detail = path + ".asc: " + e.what();
+      return r;
+    }
   }
+  r.detail = "signed by " + signers;
   return r;
 }
 

@@ -74,7 +74,6 @@ int run_keygen(const KeygenOptions& o) {
   openpgp::Fingerprint fingerprint{};
   try {
     openpgp::OpenPgpKey key(session.token().signer(), public_key);
-    warn_about_key(session.token(), kc);
     const std::string cert = make_armored_certificate(key, {{uid, {}}}, expiration, created);
     openpgp::SignOptions options;
     options.hash = key.default_hash();

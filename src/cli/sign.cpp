@@ -64,7 +64,8 @@ int run_sign(const SignCommandOptions& o) {
   SigningSession session(config, config.signing_keys(o.keys, config.catalogs.keys), o.pin_fd);
   std::vector<signing::DocumentSigner*> keys = session.signers();
   openpgp::SignOptions options;
-  options.hash = o.hash.empty() ? session.key().default_hash() : *hash_from_option(o.hash);
+  // The longest of the keys' own hashes (SHA-384 when one is P-384), unless one is asked for.
+  options.hash = o.hash.empty() ? signing::hash_for(keys) : *hash_from_option(o.hash);
   for (const std::string& f : o.files) {
     std::filesystem::path out = output_for(o, f);
     sign_one(keys, form_of(o), options, f, out);

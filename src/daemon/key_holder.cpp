@@ -291,15 +291,19 @@ openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openp
   const std::string name = key.empty() ? key_.name : key;
   auto cert = certificates_.find(name);
   if (cert == certificates_.end()) throw Error(Errc::refused, "key '" + name + "' is not configured");
-  if (auto expires = cert->second.expires_at();
-      expires && static_cast<std::uint64_t>(Clock::to_time_t(Clock::now())) >= *expires)
+  // The signature's creation time is fixed here, and the expiry judged against that very
+  // time: a signature dated at or after the key's expiry is one clients reject (RFC 4880
+  // §5.2.3.6).
+  openpgp::SignOptions dated = options;
+  if (dated.creation_time == 0) dated.creation_time = static_cast<std::uint32_t>(Clock::to_time_t(Clock::now()));
+  if (auto expires = cert->second.expires_at(); expires && std::uint64_t{dated.creation_time} >= *expires)
     throw Error(Errc::refused, "key '" + name + "' (" + openpgp::format_fingerprint(cert->second.fingerprint) +
                                    ") has expired: nothing was signed; run catsign extend --key " + name +
                                    " --expires DURATION, then restart catsignd");
   // Prepared before a session is taken: a hash too short for the key is refused here, and
   // nothing waits for a session it never uses.
   openpgp::PreparedSignature prepared =
-      openpgp::prepare_document_signature(cert->second.key, std::move(hasher), options);
+      openpgp::prepare_document_signature(cert->second.key, std::move(hasher), dated);
   std::shared_ptr<Unlocked> u = current_or_throw();
   if (!sessions_->try_acquire_for(kSessionWait))
     throw Error(Errc::busy, "all token sessions stayed busy for 30s: try again later");

@@ -33,6 +33,22 @@ std::optional<std::string> restart_needed(const Config& current, const Config& n
     if (a.uri != b.uri) return "key '" + a.name + "': its uri changed" + keep;
     if (a.certificate != b.certificate) return "key '" + a.name + "': its certificate changed" + keep;
   }
+  // Which key signs what is a decision a person makes with the daemon restarted, not one a
+  // SIGHUP slips in: the catalog keys, the package keys and each repository's keys, in order.
+  auto names = [](const std::vector<const KeyConfig*>& keys) {
+    std::vector<std::string> out;
+    for (const KeyConfig* k : keys) out.push_back(k->name);
+    return out;
+  };
+  if (names(current.signing_keys({}, current.catalogs.keys)) != names(next.signing_keys({}, next.catalogs.keys)))
+    return "[catalogs] key changed" + keep;
+  if (current.packages.keys != next.packages.keys) return "[packages] key changed" + keep;
+  for (const auto& [name, repository] : next.repositories) {
+    auto was = current.repositories.find(name);
+    if (was != current.repositories.end() &&
+        names(current.repository_keys(was->second)) != names(next.repository_keys(repository)))
+      return "[repositories." + name + "] key changed" + keep;
+  }
   if (current.daemon.socket != next.daemon.socket || current.daemon.admin_socket != next.daemon.admin_socket)
     return "[daemon] socket or admin_socket changed" + keep;
   if (current.audit_log != next.audit_log) return "[audit] log changed" + keep;

@@ -160,17 +160,21 @@ FoundKey find_signing_key(Pkcs11Session& s, const Pkcs11Uri& uri, const std::str
     throw Error(Errc::refused, "key " + quote_label(key.name) +
                                    " needs the PIN for every signature (CKA_ALWAYS_AUTHENTICATE): turn off "
                                    "forcesig on an OpenPGP card, or use PIV slot 9a");
+  key.public_key = read_public_key(s, key.handle, key_id, key.name, token_label);
   // Not refused: keys made by other tools often allow decryption, and an operator may have no
-  // other key yet. Said every time the key is used, so it is not forgotten.
+  // other key yet. Said every time the key is used, so it is not forgotten. An EC key that
+  // reports CKA_DECRYPT on a token with no EC decryption or derivation at all (a TPM,
+  // key_usage.hpp) can't decrypt anything: nothing to say.
   std::string also;
-  if (s.get_bool(key.handle, CKA_DECRYPT).value_or(false)) also = "decrypt (CKA_DECRYPT true)";
+  if (s.get_bool(key.handle, CKA_DECRYPT).value_or(false) &&
+      (key.public_key.algorithm == KeyAlgorithm::rsa || decrypts_or_derives_with_ec(offered_mechanisms(s))))
+    also = "decrypt (CKA_DECRYPT true)";
   if (s.get_bool(key.handle, CKA_UNWRAP).value_or(false))
     also += (also.empty() ? "" : " and ") + std::string("unwrap keys (CKA_UNWRAP true)");
   if (!also.empty())
     key.warnings.push_back("the private key " + quote_label(key.name) + " on token " + tok + " can also " + also +
                            ": a signing key should sign only; generate a sign-only key with catsign keygen and "
                            "rotate to it");
-  key.public_key = read_public_key(s, key.handle, key_id, key.name, token_label);
   return key;
 }
 

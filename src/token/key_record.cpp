@@ -135,4 +135,20 @@ CK_OBJECT_HANDLE write_key_record(Pkcs11Session& s, const std::string& label, co
   return h;
 }
 
+std::size_t destroy_key_records(Pkcs11Session& s, const std::string& label, ByteView id) {
+  std::size_t destroyed = 0;
+  for (CK_OBJECT_HANDLE h : records(s, label)) {
+    std::optional<Bytes> v = s.get_bytes(h, CKA_VALUE);
+    if (!v) continue;
+    try {
+      const KeyRecord r = parse_key_record(std::string_view(reinterpret_cast<const char*>(v->data()), v->size()));
+      if (!std::equal(r.id.begin(), r.id.end(), id.begin(), id.end())) continue;
+    } catch (const Error&) {
+      continue;  // not a record of this key: left alone
+    }
+    if (s.fn()->C_DestroyObject(s.handle(), h) == CKR_OK) ++destroyed;
+  }
+  return destroyed;
+}
+
 }  // namespace catsign::token

@@ -417,6 +417,8 @@ std::size_t Token::discard_generated_key() noexcept {
     // Both the label and the random CKA_ID of this attempt: nothing older can match.
     for (CK_OBJECT_HANDLE h : s.find({attr(CKA_LABEL, g.label.data(), g.label.size()), attr(CKA_ID, g.id.data(), g.id.size())}))
       if (s.fn()->C_DestroyObject(s.handle(), h) == CKR_OK) ++destroyed;
+    // And the key record written beside the pair (key_record.hpp), which names the id in its value.
+    destroyed += destroy_key_records(s, g.label, g.id);
   } catch (...) {
     // The token is gone: nothing more can be removed, and the caller is already failing.
   }

@@ -290,5 +290,62 @@ TEST_F(Rotation, SignRefusesUnknownOrRepeatedKeys) {
   EXPECT_EQ(count(r.out, "signature from"), 1u) << r.out;
 }
 
+std::string dearmor(const fs::path& armored) {
+  RunResult r = run({"gpg", "--batch", "--dearmor", "--output", "-", armored.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
+
+// While the package key is rotated, packages carry one signature per key, and the package
+// gate (check-catalog here, the daemon's gate alike) passes a catalog whose keyring knows
+// either key; a bad signature by a key the keyring knows fails it, whatever else is good.
+TEST_F(Rotation, PackagesSignedByTwoKeysPassTheGateKnowingEither) {
+  TempDir d;
+  const std::string tuple = "unstable/i386/5.10";
+  const fs::path dir = d / tuple;
+  fs::create_directories(dir);
+  const std::string file = "hello-1.0-SunOS5.10-i386-CSW.pkg.gz";
+  const std::string data(4096, 'p');
+  write_text(dir / file, data);
+  write_text(dir / "catalog", "hello 1.0 CSWhello " + file + " " + md5_hex(data) + " " + std::to_string(data.size()) +
+                                  " none application none\n");
+  RunResult s = catsign({"sign-packages", "--config", config(), "--key", "catalog-2026", "--key", "catalog-2027",
+                         "--pin-fd", "3", (dir / file).string()},
+                        &kPinLine);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  auto check = [&](const std::string& keyring) {
+    return run({kCatsign, "check-catalog", "--root", d.path().string(), tuple, "--keyring", keyring});
+  };
+  for (const char* name : {"catalog-2026", "catalog-2027"}) {
+    RunResult c = check(cert(name));
+    EXPECT_EQ(c.exit_code, 0) << name << ": " << c.out << c.err;
+  }
+  RunResult neither = check(cert("catalog-other"));
+  EXPECT_NE(neither.exit_code, 0) << neither.out;
+  EXPECT_NE((neither.out + neither.err).find("not in the keyring"), std::string::npos) << neither.out << neither.err;
+
+  // A good signature by the old key beside a bad one by the new: the signature the new key
+  // made over other bytes.
+  write_text(d / "other", "other bytes");
+  ASSERT_EQ(catsign({"sign", "--config", config(), "--key", "catalog-2027", "--pin-fd", "3", (d / "other").string()},
+                    &kPinLine)
+                .exit_code,
+            0);
+  ASSERT_EQ(catsign({"sign", "--config", config(), "--key", "catalog-2026", "--pin-fd", "3", "--output",
+                     (d / "good.asc").string(), (dir / file).string()},
+                    &kPinLine)
+                .exit_code,
+            0);
+  write_text(dir / (file + ".asc"), dearmor(d / "good.asc") + dearmor(d / "other.asc"));
+  write_text(d / "both.gpg", dearmor(cert("catalog-2026")) + dearmor(cert("catalog-2027")));
+  RunResult bad = check((d / "both.gpg").string());
+  EXPECT_NE(bad.exit_code, 0) << bad.out;
+  EXPECT_NE((bad.out + bad.err).find("bad_signature"), std::string::npos) << bad.out << bad.err;
+  // Knowing only the old key, the new key's signature is just unknown.
+  RunResult old_only = check(cert("catalog-2026"));
+  EXPECT_EQ(old_only.exit_code, 0) << old_only.out << old_only.err;
+}
+
+
 }  // namespace
 }  // namespace catsign

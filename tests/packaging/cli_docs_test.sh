@@ -70,7 +70,7 @@ completion)
 
   # Values: fixed sets, and key names and catalogs from the configuration.
   expect "catsign keygen --bits <Tab>" "$(echo 2048 3072 4096 | sorted)" "$(tab keygen --bits "")"
-  expect "catsign sign --hash <Tab>" "$(echo sha256 sha512 | sorted)" "$(tab sign --hash "")"
+  expect "catsign sign --hash <Tab>" "$(echo sha256 sha384 sha512 | sorted)" "$(tab sign --hash "")"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   cat >"$tmp/catsign.toml" <<'EOF'

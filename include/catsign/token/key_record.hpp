@@ -44,4 +44,9 @@ std::optional<KeyRecord> read_key_record(Pkcs11Session& session, const std::stri
 // and logged in. Returns the handle of the record object.
 CK_OBJECT_HANDLE write_key_record(Pkcs11Session& session, const std::string& label, const KeyRecord& record);
 
+// Destroys the records of the key labelled `label` with CKA_ID `id` (a data object has no
+// CKA_ID of its own: the id is in its value). Returns how many; records of other keys, and
+// data objects that are not records, are left alone. `session` must be read-write.
+std::size_t destroy_key_records(Pkcs11Session& session, const std::string& label, ByteView id);
+
 }  // namespace catsign::token
