@@ -12,6 +12,7 @@
 #include "catsign/cli/signing_session.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/certificate_file.hpp"
+#include "catsign/util/duration.hpp"
 #include "catsign/util/file.hpp"
 
 namespace catsign::cli {
@@ -55,7 +56,7 @@ int run_extend(const ExtendOptions& o) {
   write_file_atomically(kc.certificate, as_bytes(armored), 0644);
   std::printf("extended key '%s' (%s)\n", kc.name.c_str(), openpgp::format_fingerprint(key.fingerprint()).c_str());
   std::printf("expires      %s\n", format_utc(std::uint64_t{cert.key.creation_time} + expiration).c_str());
-  std::printf("certificate  %s  (publish it again; restart catsignd to use it)\n", kc.certificate.c_str());
+  std::printf("certificate  %s  (publish it again; systemctl reload catsignd to use it)\n", kc.certificate.c_str());
   return 0;
 }
 

@@ -38,13 +38,4 @@ std::string make_armored_certificate(openpgp::OpenPgpKey& key, const std::vector
   return openpgp::armor(openpgp::ArmorKind::public_key, cert);
 }
 
-std::string format_utc(std::uint64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
 }  // namespace catsign::cli

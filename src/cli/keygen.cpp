@@ -11,6 +11,7 @@
 #include "catsign/cli/signing_session.hpp"
 #include "catsign/error.hpp"
 #include "catsign/openpgp/armor.hpp"
+#include "catsign/util/duration.hpp"
 #include "catsign/util/file.hpp"
 
 namespace catsign::cli {

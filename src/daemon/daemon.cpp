@@ -207,15 +207,19 @@ class WindowWatch {
   void watch_key_expiry(const Config& config, KeyHolder::Clock::time_point now) {
     auto expiry = key_.soonest_key_expiry(now);
     if (!expiry) return;
+    // Each expiry is told once; an extended key (a reload read its new certificate) has a new
+    // one, told again when its time comes.
+    const auto at = std::chrono::time_point_cast<std::chrono::seconds>(now) + expiry->left;
+    const std::string which = expiry->key + "@" + std::to_string(at.time_since_epoch().count());
     if (expiry->left.count() <= 0) {
-      if (key_expired_warned_) return;
-      key_expired_warned_ = true;
+      if (key_expired_warned_ == which) return;
+      key_expired_warned_ = which;
       spdlog::error("key '{}' has expired: catsignd signs nothing with it; run catsign extend --key {} --expires "
-                    "DURATION, then restart catsignd",
+                    "DURATION, then systemctl reload catsignd",
                     expiry->key, expiry->key);
       run_expiry_command(config.daemon.expiry_command, "key-expired", std::chrono::seconds(0));
-    } else if (expiry->left <= config.daemon.warn_before && !key_expiry_warned_) {
-      key_expiry_warned_ = true;
+    } else if (expiry->left <= config.daemon.warn_before && key_expiry_warned_ != which) {
+      key_expiry_warned_ = which;
       spdlog::warn("key '{}' expires in {}: run catsign extend --key {} --expires DURATION before then",
                    expiry->key, format_duration(expiry->left), expiry->key);
       run_expiry_command(config.daemon.expiry_command, "key-expires", expiry->left);
@@ -225,8 +229,8 @@ class WindowWatch {
   LiveConfig& live_;
   SigningService& service_;
   KeyHolder& key_;
-  bool key_expiry_warned_ = false;
-  bool key_expired_warned_ = false;
+  std::string key_expiry_warned_;  // "key@expiry" last warned of, before and after
+  std::string key_expired_warned_;
   KeyHolder::Clock::time_point warned_for_{};
   std::string last_status_;
 };
@@ -309,6 +313,14 @@ int run_daemon(int argc, char** argv) {
         auto next = std::make_shared<const Config>(parse_config(
             std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), std::filesystem::absolute(config_path)));
         if (std::optional<std::string> why = restart_needed(*live.get(), *next)) throw Error(Errc::refused, *why);
+        // The same keys' certificates (restart_needed kept their paths), read again: after
+        // `catsign extend` the new expiry holds from the next signature, and nobody has to
+        // unlock again. A certificate that now holds another key, or is revoked, refuses the
+        // reload with nothing changed.
+        for (const std::string& line : key.reload_certificates()) {
+          spdlog::info("{}", line);
+          record["certificates"].push_back(line);
+        }
         // Everything that can fail is built before anything is swapped.
         std::unique_ptr<Spool> next_spool;
         if (!next->spool_dir.empty()) next_spool = std::make_unique<Spool>(*next, service);

@@ -179,7 +179,8 @@ KeyHolder::KeyHolder(const Config& config, const KeyConfig& key, std::vector<con
       throw Error(Errc::usage, "certificate " + k->certificate.string() + " (" +
                                    openpgp::format_fingerprint(cert.fingerprint) +
                                    ") is revoked: configure the new key's certificate");
-    certificates_.emplace(k->name, std::move(cert));
+    fingerprints_.emplace(k->name, cert.fingerprint);
+    certificates_.emplace(k->name, std::make_shared<const openpgp::Certificate>(std::move(cert)));
   }
   state_.since = Clock::now();
   state_.locked_reason = "not unlocked since start";
@@ -222,7 +223,7 @@ std::vector<std::string> KeyHolder::unlock(const SecureString& pin, std::chrono:
         const token::Pkcs11Uri uri = token::Pkcs11Uri::parse(k->uri);
         session.signers.push_back(u->token.open_session_signer(uri));
         session.keys[k->name] =
-            std::make_unique<openpgp::OpenPgpKey>(*session.signers.back(), certificates_.at(k->name).key);
+            std::make_unique<openpgp::OpenPgpKey>(*session.signers.back(), certificate(k->name)->key);
         if (&session == &u->sessions.front())
           for (const std::string& w : u->token.key_warnings(uri)) {
             spdlog::warn("key '{}': {}", k->name, w);
@@ -277,33 +278,63 @@ std::shared_ptr<KeyHolder::Unlocked> KeyHolder::current_or_throw() {
 }
 
 const openpgp::Fingerprint& KeyHolder::fingerprint(const std::string& key) const {
-  return certificate(key).fingerprint;
+  auto it = fingerprints_.find(key.empty() ? key_.name : key);
+  if (it == fingerprints_.end()) throw Error(Errc::internal, "no key '" + key + "' in the key holder");
+  return it->second;
 }
 
-const openpgp::Certificate& KeyHolder::certificate(const std::string& key) const {
+std::shared_ptr<const openpgp::Certificate> KeyHolder::certificate(const std::string& key) const {
+  std::lock_guard lock(certificates_mutex_);
   auto it = certificates_.find(key.empty() ? key_.name : key);
   if (it == certificates_.end()) throw Error(Errc::internal, "no key '" + key + "' in the key holder");
   return it->second;
 }
 
+std::vector<std::string> KeyHolder::reload_certificates() {
+  std::map<std::string, std::shared_ptr<const openpgp::Certificate>> next;
+  std::vector<std::string> changed;
+  for (const KeyConfig* k : keys_) {
+    openpgp::Certificate cert = openpgp::read_certificate_file(k->certificate);
+    const openpgp::Fingerprint& was = fingerprints_.at(k->name);
+    // The key on the token was bound to this fingerprint at unlock; another key is a new
+    // signer, which only a restart (and a person's unlock) may bring in.
+    if (cert.fingerprint != was)
+      throw Error(Errc::refused, "certificate " + k->certificate.string() + " of key '" + k->name + "' now holds key " +
+                                     openpgp::format_fingerprint(cert.fingerprint) + ", not " +
+                                     openpgp::format_fingerprint(was) + ": restart catsignd to sign with another key");
+    if (cert.revoked())
+      throw Error(Errc::refused, "certificate " + k->certificate.string() + " of key '" + k->name +
+                                     "' is now revoked: restart catsignd with the new key's certificate");
+    const auto before = certificate(k->name)->expires_at();
+    const auto after = cert.expires_at();
+    if (before != after)
+      changed.push_back("key '" + k->name + "' " +
+                        (after ? "now expires " + format_utc(*after) : std::string("now never expires")));
+    next.emplace(k->name, std::make_shared<const openpgp::Certificate>(std::move(cert)));
+  }
+  std::lock_guard lock(certificates_mutex_);
+  certificates_ = std::move(next);
+  return changed;
+}
+
 openpgp::Signature KeyHolder::sign(openpgp::DocumentHasher&& hasher, const openpgp::SignOptions& options,
                                    const std::string& key, const WhileSigning& while_signing) {
   const std::string name = key.empty() ? key_.name : key;
-  auto cert = certificates_.find(name);
-  if (cert == certificates_.end()) throw Error(Errc::refused, "key '" + name + "' is not configured");
+  if (!has_key(name)) throw Error(Errc::refused, "key '" + name + "' is not configured");
+  const std::shared_ptr<const openpgp::Certificate> cert = certificate(name);
   // The signature's creation time is fixed here, and the expiry judged against that very
   // time: a signature dated at or after the key's expiry is one clients reject (RFC 4880
   // §5.2.3.6).
   openpgp::SignOptions dated = options;
   if (dated.creation_time == 0) dated.creation_time = static_cast<std::uint32_t>(Clock::to_time_t(Clock::now()));
-  if (auto expires = cert->second.expires_at(); expires && std::uint64_t{dated.creation_time} >= *expires)
-    throw Error(Errc::refused, "key '" + name + "' (" + openpgp::format_fingerprint(cert->second.fingerprint) +
+  if (auto expires = cert->expires_at(); expires && std::uint64_t{dated.creation_time} >= *expires)
+    throw Error(Errc::refused, "key '" + name + "' (" + openpgp::format_fingerprint(cert->fingerprint) +
                                    ") has expired: nothing was signed; run catsign extend --key " + name +
-                                   " --expires DURATION, then restart catsignd");
+                                   " --expires DURATION, then systemctl reload catsignd (or send it SIGHUP)");
   // Prepared before a session is taken: a hash too short for the key is refused here, and
   // nothing waits for a session it never uses.
   openpgp::PreparedSignature prepared =
-      openpgp::prepare_document_signature(cert->second.key, std::move(hasher), dated);
+      openpgp::prepare_document_signature(cert->key, std::move(hasher), dated);
   std::shared_ptr<Unlocked> u = current_or_throw();
   if (!sessions_->try_acquire_for(kSessionWait))
     throw Error(Errc::busy, "all token sessions stayed busy for 30s: try again later");
@@ -355,7 +386,7 @@ std::optional<KeyHolder::KeyExpiry> KeyHolder::soonest_key_expiry(Clock::time_po
   std::optional<KeyExpiry> soonest;
   const auto now_s = static_cast<long long>(Clock::to_time_t(now));
   for (const KeyConfig* k : keys_) {
-    auto expires = certificates_.at(k->name).expires_at();
+    auto expires = certificate(k->name)->expires_at();
     if (!expires) continue;
     std::chrono::seconds left(static_cast<long long>(*expires) - now_s);
     if (!soonest || left < soonest->left) soonest = KeyExpiry{k->name, left};
@@ -373,7 +404,7 @@ openpgp::Signature HeldKeySigner::sign_document(openpgp::DocumentHasher&& hasher
 openpgp::Fingerprint HeldKeySigner::fingerprint() const { return holder_.fingerprint(key_); }
 
 HashAlgorithm HeldKeySigner::default_hash() const {
-  return catsign::default_hash(holder_.certificate(key_).key.material.algorithm);
+  return catsign::default_hash(holder_.certificate(key_)->key.material.algorithm);
 }
 
 LockState KeyHolder::state() const {

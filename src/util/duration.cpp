@@ -6,6 +6,7 @@
 #include "catsign/util/duration.hpp"
 
 #include <cstdint>
+#include <ctime>
 #include <string>
 
 #include "catsign/error.hpp"
@@ -109,6 +110,15 @@ std::string format_duration(std::chrono::seconds d) {
   if (hours > 0) return std::to_string(hours) + "h " + std::to_string(minutes) + "m";
   if (minutes > 0) return std::to_string(minutes) + "m " + std::to_string(seconds) + "s";
   return std::to_string(seconds) + "s";
+}
+
+std::string format_utc(std::uint64_t seconds_since_epoch) {
+  std::time_t t = static_cast<std::time_t>(seconds_since_epoch);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
 }
 
 }  // namespace catsign

@@ -8,6 +8,7 @@
 
 #include <botan/hash.h>
 #include <botan/hex.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -141,6 +142,47 @@ TEST(DaemonKeyExpiry, AnExpiredKeySignsNothing) {
   EXPECT_NE(read_text_or_empty(log).find("key-expired"), std::string::npos) << d.log();
   RunResult st = d.catsign({"status", "--config", d.config().string()});
   EXPECT_NE(st.out.find("EXPIRED"), std::string::npos) << st.out;
+
+  // A person extends the key (the token's PIN, the certificate rewritten), and a SIGHUP makes
+  // the daemon read it again: it signs at once, still unlocked, with the same key.
+  const std::string pin = std::string(DaemonFixture::kPin) + "\n";
+  RunResult ext = d.catsign({"extend", "--config", d.config().string(), "--expires", "1h", "--pin-fd", "3"}, &pin);
+  ASSERT_EQ(ext.exit_code, 0) << ext.err;
+  const std::string fingerprint = s["key_fingerprint"].get<std::string>();
+  ASSERT_EQ(::kill(d.pid(), SIGHUP), 0);
+  nlohmann::json after;
+  for (int i = 0; i < 100; ++i) {
+    after = nlohmann::json::parse(d.status());
+    if (after["key_expires_in_s"].is_number_integer() && after["key_expires_in_s"].get<long long>() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GT(after["key_expires_in_s"].get<long long>(), 3500) << after.dump();
+  EXPECT_EQ(after["state"], "unlocked") << after.dump();
+  EXPECT_EQ(after["key_fingerprint"], fingerprint) << after.dump();
+  Reply again = d.sign(kTuple, "mode=clearsign");
+  EXPECT_EQ(again.code, "OK") << again.payload << d.log();
+  EXPECT_NE(d.log().find("now expires"), std::string::npos) << d.log();
+}
+
+// A certificate swapped for another key's is no extension: the reload is refused and the daemon
+// keeps signing with the key it was unlocked with.
+TEST(DaemonKeyExpiry, AReloadRefusesACertificateOfAnotherKey) {
+  DaemonFixture d({.package_key = true, .algo = "nistp256"});
+  ASSERT_EQ(d.unlock().code, "OK") << d.log();
+  const nlohmann::json before = nlohmann::json::parse(d.status());
+  // Another key of the same token, its certificate put where the catalog key's was.
+  ASSERT_TRUE(std::filesystem::exists(d.package_cert()));
+  std::filesystem::copy_file(d.package_cert(), d.cert(), std::filesystem::copy_options::overwrite_existing);
+  ASSERT_EQ(::kill(d.pid(), SIGHUP), 0);
+  nlohmann::json after;
+  for (int i = 0; i < 100; ++i) {
+    after = nlohmann::json::parse(d.status());
+    if (!after.value("reload_error", "").empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(after.value("reload_error", "").find("now holds key"), std::string::npos) << after.dump();
+  EXPECT_EQ(after["key_fingerprint"], before["key_fingerprint"]);
+  EXPECT_EQ(d.sign(kTuple, "mode=clearsign").code, "OK") << d.log();
 }
 
 }  // namespace

@@ -33,7 +33,4 @@ struct UserIdToCertify {
 std::string make_armored_certificate(openpgp::OpenPgpKey& key, const std::vector<UserIdToCertify>& user_ids,
                                      std::uint32_t expiration, std::uint32_t signed_at = 0);
 
-// "2027-12-01 09:27:05 UTC"
-std::string format_utc(std::uint64_t seconds_since_epoch);
-
 }  // namespace catsign::cli

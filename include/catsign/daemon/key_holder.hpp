@@ -72,19 +72,26 @@ class KeyHolder {
                           const std::string& key = "", const WhileSigning& while_signing = {});
 
   LockState state() const;
+  // Fixed for the daemon's life: a reload never changes which key a name stands for.
   const openpgp::Fingerprint& fingerprint(const std::string& key = "") const;
-  const openpgp::Certificate& certificate(const std::string& key = "") const;
+  // The certificate as last read (at start, or by reload_certificates).
+  std::shared_ptr<const openpgp::Certificate> certificate(const std::string& key = "") const;
+  // Reads every configured key's certificate again (a SIGHUP after `catsign extend`): a new
+  // expiry takes effect for the next signature, and the unlock stays. Refuses (Error refused,
+  // nothing changed) a certificate that now holds another key, or is revoked. Returns one line
+  // per key whose expiry changed, for the log.
+  std::vector<std::string> reload_certificates();
   // The configured keys, the catalog key first.
   std::vector<std::string> key_names() const;
   // How long until the configured key that expires first does (negative: expired), and its
-  // name; nullopt when none of them expires. From the certificates read at start.
+  // name; nullopt when none of them expires. From the certificates as last read.
   struct KeyExpiry {
     std::string key;
     std::chrono::seconds left;
   };
   std::optional<KeyExpiry> soonest_key_expiry(Clock::time_point now) const;
   const KeyConfig& key_config() const noexcept { return key_; }
-  bool has_key(const std::string& name) const noexcept { return certificates_.count(name) != 0; }
+  bool has_key(const std::string& name) const noexcept { return fingerprints_.count(name) != 0; }
 
  private:
   struct Unlocked;
@@ -94,7 +101,9 @@ class KeyHolder {
   const Config& config_;
   const KeyConfig& key_;
   std::vector<const KeyConfig*> keys_;                      // the catalog key first
-  std::map<std::string, openpgp::Certificate> certificates_;  // by key name
+  std::map<std::string, openpgp::Fingerprint> fingerprints_;  // by key name, fixed at start
+  mutable std::mutex certificates_mutex_;                      // guards certificates_
+  std::map<std::string, std::shared_ptr<const openpgp::Certificate>> certificates_;  // by key name
   // Free sessions. Shared with the workers, which may outlive a timed-out request (and this
   // object) while a hung token keeps one of them.
   std::shared_ptr<std::counting_semaphore<64>> sessions_;

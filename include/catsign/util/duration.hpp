@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,8 @@ std::chrono::seconds parse_duration(std::string_view text);
 
 // "6d 23h", "5h 2m", "42s": for status lines.
 std::string format_duration(std::chrono::seconds d);
+
+// "2027-12-01 12:00:00 UTC": when a duration ends, for people (a key's expiry).
+std::string format_utc(std::uint64_t seconds_since_epoch);
 
 }  // namespace catsign
