@@ -232,7 +232,8 @@ PackageResult Worker::check(const CatalogEntry& entry) {
   for (Judged& j : judged) {
     try {
       openpgp::verify_document(*j.key->cert, *j.key->verifier, *j.signature, std::move(j.hasher));
-      signers += (signers.empty() ? "" : ", ") + openpgp::format_fingerprint(j.key->cert->fingerprint);
+      if (!signers.empty()) signers += ", ";
+      signers += openpgp::format_fingerprint(j.key->cert->fingerprint);
     } catch (const Error& e) {
       if (e.code() != Errc::bad_signature) throw;
       r.status = PackageStatus::bad_signature;

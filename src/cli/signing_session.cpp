@@ -105,9 +105,11 @@ std::vector<signing::DocumentSigner*> SigningSession::signers() {
 
 std::string SigningSession::describe_keys() {
   std::string out;
-  for (std::size_t i = 0; i < key_configs_.size(); ++i)
-    out += (out.empty() ? "" : ", ") + openpgp::format_fingerprint(bound(i)->fingerprint()) + " (" +
-           key_configs_[i]->name + ")";
+  for (std::size_t i = 0; i < key_configs_.size(); ++i) {
+    if (!out.empty()) out += ", ";
+    out += openpgp::format_fingerprint(bound(i)->fingerprint());
+    out += " (" + key_configs_[i]->name + ")";
+  }
   return out;
 }
 

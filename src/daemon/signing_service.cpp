@@ -367,15 +367,20 @@ SigningService::HeldKeySigners SigningService::held_signers(const std::vector<st
 
 std::string SigningService::catalog_fingerprints() const {
   std::string out;
-  for (const std::string& name : settings()->catalog_keys)
-    out += (out.empty() ? "" : ",") + openpgp::format_fingerprint(key_.fingerprint(name));
+  for (const std::string& name : settings()->catalog_keys) {
+    if (!out.empty()) out += ',';  // not `"," + temporary`: GCC 12 -Wrestrict at -O3
+    out += openpgp::format_fingerprint(key_.fingerprint(name));
+  }
   return out;
 }
 
 std::string SigningService::catalog_keys_described() const {
   std::string out;
-  for (const std::string& name : settings()->catalog_keys)
-    out += (out.empty() ? "" : ", ") + openpgp::format_fingerprint(key_.fingerprint(name)) + " (" + name + ")";
+  for (const std::string& name : settings()->catalog_keys) {
+    if (!out.empty()) out += ", ";
+    out += openpgp::format_fingerprint(key_.fingerprint(name));
+    out += " (" + name + ")";
+  }
   return out;
 }
 
