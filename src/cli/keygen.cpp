@@ -26,6 +26,7 @@ struct KeygenOptions {
   std::optional<std::string> uid;   // else [keys.NAME] uid
   std::optional<std::string> expires;
   std::optional<int> pin_fd;
+  bool allow_decrypt = false;
 };
 
 void refuse_existing(const std::filesystem::path& p, const char* what) {
@@ -69,7 +70,7 @@ int run_keygen(const KeygenOptions& o) {
   // decrypt) is said on stderr, one line each.
   PublicKeyMaterial material = session.token().generate_key(
       *uri.object_label, spec, created, expiration,
-      [](const std::string& notice) { std::fprintf(stderr, "catsign: %s\n", notice.c_str()); });
+      [](const std::string& notice) { std::fprintf(stderr, "catsign: %s\n", notice.c_str()); }, o.allow_decrypt);
 
   openpgp::PublicKey public_key{created, material};
   openpgp::Fingerprint fingerprint{};
@@ -129,6 +130,8 @@ void register_keygen(CLI::App& app, Context& ctx) {
                   "[keys.NAME]");
   cmd->add_option("--expires", o->expires,
                   "the key expires this long after now (e.g. 730d); default: never. catsign extend moves it");
+  cmd->add_flag("--allow-decrypt", o->allow_decrypt,
+                "keep a key the token makes able to decrypt as well (a TPM's RSA keys); default: delete it and refuse");
   cmd->add_option("--pin-fd", o->pin_fd, "read the user PIN from this file descriptor instead of the terminal");
   cmd->callback([o, &ctx] { ctx.exit_code = run_keygen(*o); });
 }

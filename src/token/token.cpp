@@ -248,7 +248,7 @@ PublicKeyMaterial Token::generate_key(const std::string& label, unsigned bits) {
 }
 
 PublicKeyMaterial Token::generate_key(const std::string& label, const KeySpec& spec, std::uint32_t created,
-                                      std::uint32_t expiration, const KeygenNotice& notice) {
+                                      std::uint32_t expiration, const KeygenNotice& notice, bool allow_decrypt) {
   State& st = *state_;
   const std::string tok = quote_label(st.label());
   KeyPairTemplate tmpl = key_pair_template(spec);  // refuses an RSA size it does not know
@@ -356,6 +356,17 @@ PublicKeyMaterial Token::generate_key(const std::string& label, const KeySpec& s
         throw TokenError(CKR_TEMPLATE_INCONSISTENT, "token " + tok + " did not honour " + usage.reason +
                                                         " for key " + quote_label(label) +
                                                         "; the new key pair was deleted");
+      }
+      // A key that can decrypt turns every decryption the token does with it into a
+      // signature oracle: kept only when the operator asked for it, knowing.
+      if (!allow_decrypt) {
+        discard_generated_key();
+        throw Error(Errc::refused,
+                    "token " + tok + " makes " + (type == CKK_RSA ? "RSA" : "EC") +
+                        " keys that can also decrypt (it would not take CKA_DECRYPT=false), so the new key pair "
+                        "was deleted: " +
+                        (type == CKK_RSA ? "use --algo nistp256 on this token, or " : std::string()) +
+                        "pass --allow-decrypt to keep such a key");
       }
       if (notice)
         notice("warning: key " + quote_label(label) + " can also decrypt: token " + tok +

@@ -68,8 +68,10 @@ class TpmTokenFlows : public ::testing::Test {
   }
 
   // keygen --algo `algo`; returns the fingerprint it printed and leaves stderr in `err`.
-  std::string keygen(const std::string& algo, std::string& err) {
-    RunResult r = catsign({"keygen", "--config", config().string(), "--algo", algo});
+  std::string keygen(const std::string& algo, std::string& err, std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {"keygen", "--config", config().string(), "--algo", algo};
+    args.insert(args.end(), more.begin(), more.end());
+    RunResult r = catsign(args);
     EXPECT_EQ(r.exit_code, 0) << r.err << tpm_.logs();
     err = r.err;
     std::size_t at = r.out.find("fingerprint");
@@ -185,8 +187,17 @@ TEST_F(TpmTokenFlows, P256KeyIsSignOnlyInEffectAndEveryClientVerifiesIt) {
 
 TEST_F(TpmTokenFlows, RsaKeyCanAlsoDecryptAndKeygenSaysSo) {
   write_config("catalog-rsa");
+  // Without --allow-decrypt, a key that can decrypt is deleted again and nothing is written.
+  RunResult refused = catsign({"keygen", "--config", config().string(), "--algo", "rsa2048"});
+  EXPECT_EQ(refused.exit_code, 5) << refused.err;
+  EXPECT_NE(refused.err.find("makes RSA keys that can also decrypt"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--allow-decrypt"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(cert()));
+  EXPECT_EQ(private_keys_by_pkcs11_tool().find("Private Key Object"), std::string::npos)
+      << private_keys_by_pkcs11_tool();
+
   std::string err;
-  const std::string fp = keygen("rsa2048", err);
+  const std::string fp = keygen("rsa2048", err, {"--allow-decrypt"});
   std::vector<std::string> said = catsign_lines(err);
   ASSERT_EQ(said.size(), 2u) << err;
   EXPECT_NE(said[0].find("refused the sign-only template"), std::string::npos) << said[0];

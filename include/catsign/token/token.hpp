@@ -96,12 +96,13 @@ class Token {
   // A token that refuses the template is asked once more without CKA_DECRYPT and CKA_ENCRYPT,
   // which it may decide itself (key_template.hpp without_token_decided_usage); the rest is
   // read back as before. An EC key the token then gave CKA_DECRYPT is kept when the token
-  // can't decrypt or derive with EC keys (sign-only in effect, key_usage.hpp); an RSA key
-  // that can decrypt is kept with a warning. `notice` hears the retry and either outcome, one
-  // line each, for the operator.
+  // can't decrypt or derive with EC keys (sign-only in effect, key_usage.hpp); a key that
+  // can decrypt is deleted again (Error refused) unless `allow_decrypt`, then kept with a
+  // warning. `notice` hears the retry and either outcome, one line each, for the operator.
   using KeygenNotice = std::function<void(const std::string&)>;
   PublicKeyMaterial generate_key(const std::string& label, const KeySpec& spec, std::uint32_t created,
-                                 std::uint32_t expiration = 0, const KeygenNotice& notice = {});
+                                 std::uint32_t expiration = 0, const KeygenNotice& notice = {},
+                                 bool allow_decrypt = false);
   // RSA of `bits` (2048, 3072, 4096), created now.
   PublicKeyMaterial generate_key(const std::string& label, unsigned bits);
 
