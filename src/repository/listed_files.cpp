@@ -93,16 +93,17 @@ ListedReport check_listed_files(const catalog::Root& root, std::string_view base
       continue;
     }
     auto hash = Botan::HashFunction::create_or_throw(f.hash);
-    std::uint64_t read = 0;
-    read_fd_chunks(file.fd.get(), path, [&](ByteView chunk) {
-      read += chunk.size();
-      // A file that grows while it is read is no longer the one its size said.
-      if (read <= f.size) hash->update(chunk.data(), chunk.size());
+    // Never past the listed size: a file that grows while it is read is no longer the one its
+    // size said, and reading on would be work without bound.
+    const std::uint64_t read = read_fd_chunks_up_to(file.fd.get(), path, f.size, [&](ByteView chunk) {
+      hash->update(chunk.data(), chunk.size());
     });
     Bytes digest = hash->final_stdvec();
     if (read != f.size) {
       r.status = ListedStatus::size_mismatch;
-      r.detail = "changed while read: " + std::to_string(read) + " bytes, the index says " + std::to_string(f.size);
+      r.detail = "changed while read: " + (read > f.size ? "more than " + std::to_string(f.size)
+                                                            : std::to_string(read)) +
+                 " bytes, the index says " + std::to_string(f.size);
     } else if (digest != f.digest) {
       r.status = ListedStatus::hash_mismatch;
       r.detail = f.hash + " " + to_hex(digest) + ", the index says " + to_hex(f.digest);

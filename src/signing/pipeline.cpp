@@ -2,11 +2,6 @@
 #include "catsign/signing/pipeline.hpp"
 
 #include <botan/hash.h>
-#include <unistd.h>
-
-#include <array>
-#include <cerrno>
-#include <cstring>
 
 #include "catsign/error.hpp"
 #include "catsign/openpgp/armor.hpp"
@@ -71,30 +66,17 @@ void Job::read(const Source& source, const std::function<void(ByteView)>& also) 
   // Never read past what may be signed: a file that grows after it was opened (or a sparse
   // one swapped in) costs at most max_size + 1 bytes of reading, never memory without bound.
   const std::uint64_t limit = source.expected_size ? std::min(*source.expected_size, source.max_size) : source.max_size;
-  std::array<std::uint8_t, 1 << 16> buffer;
-  std::uint64_t got = 0;
-  for (;;) {
-    // One byte past the limit is enough to see that there is more.
-    const std::uint64_t left = limit - got;
-    std::size_t want = left >= buffer.size() ? buffer.size() : static_cast<std::size_t>(left) + 1;
-    ssize_t n = ::read(source.fd, buffer.data(), want);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error(Errc::io, "cannot read " + source.name + ": " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    if (got + static_cast<std::uint64_t>(n) > limit) {
-      if (source.expected_size && *source.expected_size <= source.max_size)
-        throw Error(Errc::refused, source.name + " grew while it was read (it had " +
-                                       std::to_string(*source.expected_size) +
-                                       " bytes when opened): nothing was signed; sign it once it is complete");
-      throw Error(Errc::refused, source.name + " is larger than the " + std::to_string(source.max_size) +
-                                     "-byte limit: nothing was signed");
-    }
-    ByteView chunk(buffer.data(), static_cast<std::size_t>(n));
-    got += chunk.size();
+  const std::uint64_t got = read_fd_chunks_up_to(source.fd, source.name, limit, [&](ByteView chunk) {
     update(chunk);
     if (also) also(chunk);
+  });
+  if (got > limit) {
+    if (source.expected_size && *source.expected_size <= source.max_size)
+      throw Error(Errc::refused, source.name + " grew while it was read (it had " +
+                                     std::to_string(*source.expected_size) +
+                                     " bytes when opened): nothing was signed; sign it once it is complete");
+    throw Error(Errc::refused, source.name + " is larger than the " + std::to_string(source.max_size) +
+                                   "-byte limit: nothing was signed");
   }
   if (source.expected_size && got != *source.expected_size)
     throw Error(Errc::refused, source.name + " shrank while it was read (" + std::to_string(got) + " of " +

@@ -79,6 +79,29 @@ void read_fd_chunks(int fd, const std::string& name, const std::function<void(By
   }
 }
 
+std::uint64_t read_fd_chunks_up_to(int fd, const std::string& name, std::uint64_t limit,
+                                   const std::function<void(ByteView)>& sink) {
+  std::array<std::uint8_t, 1 << 16> buffer;
+  std::uint64_t got = 0;
+  for (;;) {
+    // One byte past the limit is enough to see that there is more.
+    const std::uint64_t left = limit - got;
+    const std::size_t want = left >= buffer.size() ? buffer.size() : static_cast<std::size_t>(left) + 1;
+    ssize_t n = ::read(fd, buffer.data(), want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_io("cannot read", name, errno);
+    }
+    if (n == 0) return got;
+    if (static_cast<std::uint64_t>(n) > left) {
+      if (left > 0) sink(ByteView(buffer.data(), static_cast<std::size_t>(left)));
+      return limit + 1;
+    }
+    sink(ByteView(buffer.data(), static_cast<std::size_t>(n)));
+    got += static_cast<std::uint64_t>(n);
+  }
+}
+
 UniqueFd open_for_reading(const std::filesystem::path& path, std::uint64_t* size) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_io("cannot open", path, errno);

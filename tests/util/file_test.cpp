@@ -17,6 +17,32 @@ namespace {
 
 using testing::TempDir;
 
+// A bounded read never hands the sink a byte past its limit, and says there was more; a pipe
+// whose writer never stops (a file that keeps growing) costs limit + 1 bytes, not forever.
+TEST(ReadUpTo, StopsAtTheLimitAndSaysThereWasMore) {
+  TempDir d;
+  const std::string data(200000, 'x');
+  testing::write_text(d / "f", data);
+  for (std::uint64_t limit : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{65536}, std::uint64_t{199999}}) {
+    UniqueFd fd = open_for_reading(d / "f");
+    std::uint64_t given = 0;
+    const std::uint64_t got = read_fd_chunks_up_to(fd.get(), "f", limit, [&](ByteView c) { given += c.size(); });
+    EXPECT_EQ(got, limit + 1) << limit;
+    EXPECT_EQ(given, limit) << limit;
+  }
+  for (std::uint64_t limit : {std::uint64_t{200000}, std::uint64_t{1} << 40}) {
+    UniqueFd fd = open_for_reading(d / "f");
+    std::uint64_t given = 0;
+    EXPECT_EQ(read_fd_chunks_up_to(fd.get(), "f", limit, [&](ByteView c) { given += c.size(); }), 200000u);
+    EXPECT_EQ(given, 200000u);
+  }
+  UniqueFd zero(::open("/dev/zero", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(zero);
+  std::uint64_t given = 0;
+  EXPECT_EQ(read_fd_chunks_up_to(zero.get(), "/dev/zero", 100000, [&](ByteView c) { given += c.size(); }), 100001u);
+  EXPECT_EQ(given, 100000u);
+}
+
 TEST(AtomicFile, WritesAndReplaces) {
   TempDir d;
   write_file_atomically(d / "f", as_bytes("one"), 0600);

@@ -57,6 +57,12 @@ Bytes read_file(const std::filesystem::path& path, std::uint64_t max_size);
 void read_file_chunks(const std::filesystem::path& path,
                       const std::function<void(ByteView)>& sink);
 void read_fd_chunks(int fd, const std::string& name, const std::function<void(ByteView)>& sink);
+// The same, but never past `limit` bytes: a file that grows while it is read (or a sparse one
+// swapped in) costs at most limit + 1 bytes of reading. Returns how many bytes the sink got,
+// or limit + 1 when there was more (the sink then got exactly `limit` bytes; the one that
+// showed there was more is not given to it).
+std::uint64_t read_fd_chunks_up_to(int fd, const std::string& name, std::uint64_t limit,
+                                   const std::function<void(ByteView)>& sink);
 
 // Writes `path` atomically. `produce` is given a writer; everything it writes lands in a
 // temporary file in the same folder, which is fsynced and renamed over `path` only if
