@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "daemon_fixture.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -290,6 +292,29 @@ RunResult DaemonFixture::catsign(const std::vector<std::string>& args, const std
   std::vector<std::string> argv = {kCatsign};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, "", {{"SOFTHSM2_CONF", softhsm_conf()}}, pin);
+}
+
+void expect_clients_verify(const DaemonFixture& d, const std::string& tuple, const std::string& signature,
+                           bool cleartext) {
+  TempDir t;
+  GpgHome gpg(d.cert());
+  // gpg and sqv tell armored from binary by the content, whatever the name.
+  auto sig = t / (cleartext ? "catalog.signed" : "catalog.sig");
+  write_text(sig, signature);
+  std::vector<std::string> args = {"--verify-options", "show-notations", "--status-fd", "1", "--verify", sig.string()};
+  if (!cleartext) args.push_back(d.catalog(tuple).string());
+  RunResult g = gpg.gpg(args);
+  EXPECT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_NE(g.out.find("[GNUPG:] GOODSIG"), std::string::npos) << g.out;
+  // The notation binding the signature to its catalog is visible in gpg's own output.
+  EXPECT_NE(g.err.find("catalog@catsign=" + tuple), std::string::npos) << g.err;
+  if (!cleartext) {
+    RunResult s = run({"sqv", "--keyring", d.cert().string(), sig.string(), d.catalog(tuple).string()});
+    EXPECT_EQ(s.exit_code, 0) << s.err;
+  } else {
+    RunResult q = run({"sq", "verify", "--signer-cert", d.cert().string(), sig.string()});
+    EXPECT_EQ(q.exit_code, 0) << q.err;
+  }
 }
 
 }  // namespace catsign::testing

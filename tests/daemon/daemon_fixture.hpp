@@ -121,4 +121,10 @@ class DaemonFixture {
   int exit_status_ = -1;
 };
 
+// Checks `signature`, a catalog signature the daemon returned for `tuple`, with real clients:
+// gpg (a good signature, and the catalog@catsign notation naming `tuple`), then sqv for a
+// detached signature or sq for a cleartext one. Failures are gtest failures.
+void expect_clients_verify(const DaemonFixture& d, const std::string& tuple, const std::string& signature,
+                           bool cleartext);
+
 }  // namespace catsign::testing

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/process_stats.hpp"
 #include "daemon_fixture.hpp"
 
 namespace catsign::testing {
@@ -40,43 +41,11 @@ constexpr int kClients = 2;
 constexpr auto kUnloaded = 5s;
 constexpr auto kLoaded = 12s;
 
-std::size_t open_fds(pid_t pid) {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) ++n;
-  return n;
-}
-
-long vm_kib(pid_t pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
-  return -1;
-}
-
-void raise_fd_limit() {
-  rlimit r{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &r), 0);
-  if (r.rlim_cur < r.rlim_max) {
-    r.rlim_cur = r.rlim_max;
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &r), 0);
-  }
-  // The hostile peers, the clients and the daemon (which inherits this limit) each need more
-  // than 1,000 descriptors.
-  ASSERT_GE(r.rlim_cur, static_cast<rlim_t>(kHostile + 200))
-      << "RLIMIT_NOFILE hard limit " << r.rlim_max << " is too low for the load test: raise it (ulimit -Hn)";
-}
-
 struct Latencies {
   std::vector<double> ms;
   long failures = 0;
   std::string first_failure;
-  double pct(double p) const {
-    if (ms.empty()) return 0;
-    std::vector<double> s = ms;
-    std::sort(s.begin(), s.end());
-    return s[std::min(s.size() - 1, static_cast<std::size_t>(p * static_cast<double>(s.size() - 1) + 0.5))];
-  }
+  double pct(double p) const { return percentile(ms, p); }
 };
 
 // kClients well-behaved clients sign for `how_long`, each on fresh connections.
@@ -206,7 +175,9 @@ class Crowd {
 };
 
 TEST(DaemonLoadTest, ThousandHostileConnectionsWhileSigning) {
-  raise_fd_limit();
+  // The hostile peers, the clients and the daemon (which inherits this limit) each need more
+  // than 1,000 descriptors.
+  ASSERT_NO_FATAL_FAILURE(raise_fd_limit(kHostile + 200));
   DaemonOptions options;
   options.max_connections = 1200;
   options.request_timeout = "5s";

@@ -28,6 +28,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/process_stats.hpp"
 #include "http_support.hpp"
 
 namespace catsign::testing {
@@ -40,40 +41,6 @@ constexpr int kHostile = 1000;
 constexpr auto kUnloaded = 5s;
 constexpr auto kLoaded = 8s;
 constexpr int kRounds = 3;
-
-std::size_t open_fds(pid_t pid) {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) ++n;
-  return n;
-}
-
-long vm_kib(pid_t pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
-  return -1;
-}
-
-// CPU seconds a process has used (utime + stime, /proc/PID/stat fields 14 and 15).
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-  std::string f;
-  long ut = 0, st = 0;
-  for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i == 14) ut = std::stol(f);
-    if (i == 15) st = std::stol(f);
-  }
-  return static_cast<double>(ut + st) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double pct(std::vector<double> ms, double p) {
-  if (ms.empty()) return 0;
-  std::sort(ms.begin(), ms.end());
-  return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * static_cast<double>(ms.size() - 1) + 0.5))];
-}
 
 size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
@@ -280,11 +247,7 @@ class Crowd {
 };
 
 TEST(HttpLoadTest, ThousandHostileConnectionsWhileCurlSigns) {
-  rlimit r{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &r), 0);
-  r.rlim_cur = r.rlim_max;
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &r), 0);
-  ASSERT_GE(r.rlim_cur, static_cast<rlim_t>(kHostile + 300)) << "raise the hard RLIMIT_NOFILE (ulimit -Hn)";
+  ASSERT_NO_FATAL_FAILURE(raise_fd_limit(kHostile + 300));
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   TlsFiles tls;
@@ -334,12 +297,12 @@ TEST(HttpLoadTest, ThousandHostileConnectionsWhileCurlSigns) {
     crowd.stop();
     failures += unloaded.failures + loaded.failures;
     if (first_failure.empty()) first_failure = unloaded.first_failure.empty() ? loaded.first_failure : unloaded.first_failure;
-    double p99_unloaded = pct(unloaded.ms, 0.99), p99_loaded = pct(loaded.ms, 0.99);
+    double p99_unloaded = percentile(unloaded.ms, 0.99), p99_loaded = percentile(loaded.ms, 0.99);
     std::printf("[ load     ] round %d: %d hostile connections at once, %d open at the end, %ld reconnects\n"
                 "[ load     ] round %d: unloaded %zu signatures, median %.1f ms, p99 %.1f ms\n"
                 "[ load     ] round %d: loaded   %zu signatures, median %.1f ms, p99 %.1f ms\n",
-                round, crowd_peak, crowd_open, crowd.reconnects(), round, unloaded.ms.size(), pct(unloaded.ms, 0.5), p99_unloaded,
-                round, loaded.ms.size(), pct(loaded.ms, 0.5), p99_loaded);
+                round, crowd_peak, crowd_open, crowd.reconnects(), round, unloaded.ms.size(), percentile(unloaded.ms, 0.5), p99_unloaded,
+                round, loaded.ms.size(), percentile(loaded.ms, 0.5), p99_loaded);
     EXPECT_GE(crowd_peak, kHostile * 95 / 100) << "the crowd never had its 1,000 connections open at once";
     within = !loaded.ms.empty() && !unloaded.ms.empty() && p99_loaded <= 2 * p99_unloaded;
   }
